@@ -1,0 +1,33 @@
+// Box conventions shared by every dataset reader and the metrics.
+#include "io/box.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pixab {
+
+Box box_from_voc(double xmin, double ymin, double xmax, double ymax) {
+  return Box{static_cast<float>(xmin - 1.0), static_cast<float>(ymin - 1.0), static_cast<float>(xmax),
+             static_cast<float>(ymax)};
+}
+
+Box clip_box(const Box& box, int width, int height) {
+  const float w = static_cast<float>(width), h = static_cast<float>(height);
+  return Box{std::clamp(box.x1, 0.0f, w), std::clamp(box.y1, 0.0f, h), std::clamp(box.x2, 0.0f, w),
+             std::clamp(box.y2, 0.0f, h)};
+}
+
+namespace {
+// Number of pixel centres c + 0.5 (c = 0 .. size-1) with lo <= c + 0.5 <= hi.
+int centres_between(float lo, float hi, int size) {
+  const int first = std::max(0, static_cast<int>(std::ceil(lo - 0.5f)));
+  const int last = std::min(size - 1, static_cast<int>(std::floor(hi - 0.5f)));
+  return std::max(0, last - first + 1);
+}
+}  // namespace
+
+bool box_contains_pixel_centre(const Box& box, int width, int height) {
+  return centres_between(box.x1, box.x2, width) > 0 && centres_between(box.y1, box.y2, height) > 0;
+}
+
+}  // namespace pixab

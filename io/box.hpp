@@ -1,0 +1,22 @@
+// Axis-aligned boxes in continuous pixel-edge coordinates, and the VOC/COCO conventions that produce them.
+#pragma once
+
+#include <vector>
+
+namespace pixab {
+
+// [x1, y1, x2, y2], 0-based pixel edges: pixel (i, j) is inside when its centre (j + 0.5, i + 0.5) is (metrics.md).
+struct Box {
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+};
+
+// A VOC box is 1-based and inclusive: xmin..xmax covers pixels xmin-1 .. xmax-1, i.e. edges [xmin-1, xmax].
+Box box_from_voc(double xmin, double ymin, double xmax, double ymax);
+
+// True when the box contains at least one pixel centre of a width x height image (after clipping).
+bool box_contains_pixel_centre(const Box& box, int width, int height);
+
+// Clips to [0, width] x [0, height].
+Box clip_box(const Box& box, int width, int height);
+
+}  // namespace pixab

@@ -1,0 +1,41 @@
+// PASCAL VOC folder layout: JPEGImages/, Annotations/ (one XML per image), ImageSets/Main/<split>.txt.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/box.hpp"
+
+namespace pixab {
+
+struct VocObject {
+  std::string name;  // class name as written in the XML
+  Box box;           // pixel-edge coordinates of the original image (converted from VOC's 1-based inclusive)
+  bool difficult = false;
+  bool truncated = false;
+};
+
+struct VocAnnotation {
+  std::string filename;  // as in <filename>
+  int width = 0, height = 0, depth = 0;
+  std::vector<VocObject> objects;
+};
+
+// One entry of the image set: the image id and where its files are. The annotation is parsed later, per item, so
+// that a malformed XML fails only its own item.
+struct VocEntry {
+  std::string id;               // e.g. "000001"
+  std::string image_path;       // root/JPEGImages/<id>.jpg (or .png / .jpeg, whichever exists)
+  std::string annotation_path;  // root/Annotations/<id>.xml
+};
+
+// Lists the ids of root/ImageSets/Main/<split>.txt in file order. ConfigError when the list file is missing.
+std::vector<VocEntry> list_voc_split(const std::string& root, const std::string& split);
+
+// Parses one annotation file. InputError naming the file for a missing or malformed file.
+VocAnnotation read_voc_annotation(const std::string& path);
+
+// Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based inclusive.
+void write_voc_annotation(const std::string& path, const VocAnnotation& annotation);
+
+}  // namespace pixab
