@@ -8,32 +8,11 @@
 #include <vector>
 
 #include "io/box.hpp"
+#include "io/item_status.hpp"
 
 namespace pixab {
 
 inline constexpr int kSchemaVersion = 1;
-
-// Item status codes stored in /items/status (docs/results-schema.md keeps the table).
-enum class ItemStatus : std::int8_t {
-  kOk = 0,
-  kMissing = 1,        // the image file does not exist
-  kUnreadable = 2,     // exists but cannot be decoded as an image
-  kTruncated = 3,      // the image data ends early
-  kTooLarge = 4,       // over the configured pixel limit (refused from the header)
-  kBadAnnotation = 5,  // the annotation file is missing, malformed or names an unknown class
-  kAttackFailed = 6,   // adversarial tasks: the attack did not reach its target
-  kModelError = 7,     // the model raised an error on this item
-};
-const char* item_status_name(ItemStatus status);
-
-// Warning bits stored in /items/flags.
-enum ItemFlag : std::uint32_t {
-  kFlagAblationNegativeScore = 1u << 0,  // Ablation-CAM's score y <= 0: its weights change sign
-  kFlagGrayscaleConverted = 1u << 1,
-  kFlagAlphaDropped = 1u << 2,
-  kFlagDepth16Converted = 1u << 3,
-  kFlagCmykConverted = 1u << 4,
-};
 
 struct ItemRecord {
   std::string id;      // stable, dataset-relative

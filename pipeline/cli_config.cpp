@@ -1,1 +1,57 @@
-// placeholder: being written
+// Run options: names are the TOML keys, so every key of a config file can be given on the command line too.
+#include "pipeline/cli_config.hpp"
+
+#include <memory>
+
+namespace pixab {
+
+std::vector<CLI::ConfigItem> SectionedTomlConfig::from_config(std::istream& input) const {
+  std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+  std::vector<CLI::ConfigItem> routed;
+  for (auto& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // section open/close markers: no subcommands here
+    std::string prefix;
+    for (const auto& parent : item.parents) prefix += parent + ".";
+    item.name = prefix + item.name;
+    item.parents = {subcommand_};  // CLI11 2.1 reads config files at the top level only: route them down
+    routed.push_back(std::move(item));
+  }
+  return routed;
+}
+
+void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
+  // --config belongs to the top-level app (where CLI11 reads config files); fallthrough lets users write it after
+  // the subcommand, as `pixab run --config FILE`.
+  app.config_formatter(std::make_shared<SectionedTomlConfig>(run.get_name()));
+  app.set_config("--config", "", "TOML config file of `run`; every key can also be given as --key")
+      ->check(CLI::ExistingFile);
+  run.fallthrough();
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not be silently ignored
+  run.add_option("--model", c.model, "TorchScript model file (docs/model-contract.md)")->required();
+  run.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
+  run.add_option("--dataset.kind", c.dataset.kind, "dataset layout: voc")->capture_default_str();
+  run.add_option("--dataset.root", c.dataset.root, "dataset root folder")->required();
+  run.add_option("--dataset.split", c.dataset.split, "image set (voc: ImageSets/Main/<split>.txt)")
+      ->capture_default_str();
+  run.add_option("--methods", c.methods, "CAM methods to compute (default: all implemented)")->delimiter(',');
+  run.add_option("--target", c.target, "target class: predicted")->capture_default_str();
+  run.add_option("--out", c.out, "results file (HDF5)")->capture_default_str();
+  run.add_option("--limit", c.limit, "process only the first N items of the manifest (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--batch_size", c.batch_size, "images per model pass")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--threads", c.threads, "CPU threads for LibTorch (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--progress_interval", c.progress_interval, "seconds between progress lines")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--seed", c.seed, "seed for every random choice of the run")->capture_default_str();
+  run.add_flag("--verbose", c.verbose, "debug logging on every rank");
+}
+
+std::string effective_config_toml(const CLI::App& run) { return run.config_to_str(/*default_also=*/true, false); }
+
+}  // namespace pixab

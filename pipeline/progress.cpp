@@ -1,1 +1,35 @@
-// placeholder: being written
+// Progress lines: rate from the whole run so far, so the ETA is steady rather than jumping with each batch.
+#include "pipeline/progress.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace pixab {
+
+Progress::Progress(std::size_t total, double interval_seconds)
+    : total_(total), interval_(interval_seconds), start_(Clock::now()), last_line_(start_) {}
+
+double Progress::elapsed_seconds() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+void Progress::advance(std::size_t items) {
+  done_ += items;
+  const auto now = Clock::now();
+  if (std::chrono::duration<double>(now - last_line_).count() >= interval_) {
+    last_line_ = now;
+    log_line();
+  }
+}
+
+void Progress::finish() { log_line(); }
+
+void Progress::log_line() const {
+  const double seconds = elapsed_seconds();
+  const double rate = seconds > 0 ? done_ / seconds : 0.0;
+  const double percent = total_ > 0 ? 100.0 * done_ / total_ : 100.0;
+  const double eta = rate > 0 ? (total_ - done_) / rate : 0.0;
+  spdlog::info("progress: {}/{} items ({:.1f}%), {:.2f} items/s, elapsed {:.0f} s, ETA {:.0f} s", done_, total_,
+               percent, rate, seconds, eta);
+}
+
+}  // namespace pixab

@@ -1,0 +1,48 @@
+// The run's configuration: one struct, its command-line options, and TOML config files mapped onto the same options
+// (`[dataset] root = "x"` in a file is `--dataset.root x` on the command line).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/dataset.hpp"
+
+namespace pixab {
+
+struct RunConfig {
+  std::string config_file;
+  std::string model;
+  std::string device = "cpu";
+  DatasetConfig dataset;
+  std::vector<std::string> methods;  // empty: every implemented method
+  std::string target = "predicted";
+  std::string out = "results/demo.h5";
+  int limit = 0;  // 0: all items
+  int batch_size = 16;
+  int threads = 0;  // 0: all cores
+  double progress_interval = 10.0;
+  std::uint64_t seed = 0;
+  bool verbose = false;
+};
+
+// CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is --a.b
+// of the subcommand the config file is for.
+class SectionedTomlConfig : public CLI::ConfigTOML {
+ public:
+  explicit SectionedTomlConfig(std::string subcommand) : subcommand_(std::move(subcommand)) {}
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
+
+ private:
+  std::string subcommand_;
+};
+
+// Registers every run option on the `run` subcommand, and --config on the app.
+void add_run_options(CLI::App& app, CLI::App& run, RunConfig& config);
+
+// The effective configuration (after file and command line) as TOML text, for provenance.
+std::string effective_config_toml(const CLI::App& run);
+
+}  // namespace pixab

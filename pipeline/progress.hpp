@@ -1,0 +1,27 @@
+// Progress of long work: items done / total, items per second and ETA, logged at a steady interval.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace pixab {
+
+class Progress {
+ public:
+  Progress(std::size_t total, double interval_seconds);
+  // Adds finished items; logs when the interval has passed since the last line.
+  void advance(std::size_t items);
+  // Logs the final line (always).
+  void finish();
+  double elapsed_seconds() const;
+
+ private:
+  void log_line() const;
+
+  using Clock = std::chrono::steady_clock;
+  std::size_t total_, done_ = 0;
+  double interval_;
+  Clock::time_point start_, last_line_;
+};
+
+}  // namespace pixab

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's first command: set up, prepare the demo model and dataset once (cached in build/demo/), run the demo
+# job (configs/demo.toml) into results/demo.h5 and print its report.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$PIXAB_ROOT"
+
+PIXAB="$PIXAB_BUILD/pixab"
+DEMO_DIR="$PIXAB_BUILD/demo"
+mkdir -p "$DEMO_DIR" results
+
+if [ ! -f "$DEMO_DIR/demo-model.pt" ]; then
+  "$PIXAB" demo-model --out "$DEMO_DIR/demo-model.pt"
+fi
+if [ ! -f "$DEMO_DIR/demo-data/ImageSets/Main/test.txt" ]; then
+  "$PIXAB" demo-data --out "$DEMO_DIR/demo-data"
+fi
+
+status=0
+"$PIXAB" run --config configs/demo.toml --model "$DEMO_DIR/demo-model.pt" --dataset.root "$DEMO_DIR/demo-data" \
+  --out results/demo.h5 || status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
+  exit "$status"
+fi
+"$PIXAB" report results/demo.h5 | tee results/demo-report.md
+echo "Results: results/demo.h5 (report: results/demo-report.md)"
+exit "$status"

@@ -1,0 +1,133 @@
+// Item processing: every image is read once, every batch goes through features once, and all methods share it.
+#include "workers/item_processor.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "io/error.hpp"
+#include "io/image_reader.hpp"
+#include "workers/preprocess.hpp"
+
+namespace pixab {
+
+// One item on its way through: its row of the results file and, while it is good, its model input.
+struct ItemProcessor::Prepared {
+  std::size_t row = 0;
+  torch::Tensor input;  // [C,H,W]
+  InputGeometry geometry;
+  std::vector<AnnotatedObject> objects;
+};
+
+ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
+    : model_(model), dataset_(dataset), options_(std::move(options)) {
+  if (options_.target != "predicted") {
+    throw ConfigError("target '" + options_.target +
+                      "' is not supported for this dataset (supported: predicted; image-level labels come with "
+                      "single-label datasets)");
+  }
+  if (options_.methods.empty()) throw ConfigError("methods: at least one CAM method is needed");
+  if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
+  for (const auto& id : options_.methods) {
+    methods_.push_back(make_cam_method(id));
+    need_gradients_ = need_gradients_ || methods_.back()->needs_gradients();
+  }
+}
+
+ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) const {
+  ProcessedItems out;
+  const std::size_t cells = static_cast<std::size_t>(model_.grid_height()) * model_.grid_width();
+  for (const auto& id : options_.methods) {
+    out.maps[id].assign(items.size() * cells, std::numeric_limits<float>::quiet_NaN());
+  }
+  out.records.resize(items.size());
+
+  std::vector<Prepared> prepared;
+  prepared.reserve(items.size());
+  for (std::size_t row = 0; row < items.size(); ++row) {
+    ItemRecord& record = out.records[row];
+    record.id = items[row].id;
+    record.source = items[row].image_path;
+    try {
+      DecodedImage image = read_image_rgb8(items[row].image_path);
+      record.flags |= image.flags;
+      record.width = image.rgb.cols;
+      record.height = image.rgb.rows;
+      Prepared p;
+      p.row = row;
+      p.objects = dataset_.objects(items[row]);
+      p.geometry = input_geometry(image.rgb.cols, image.rgb.rows, model_.meta());
+      p.input = to_model_input(image.rgb, model_.meta());
+      prepared.push_back(std::move(p));
+    } catch (const ItemError& e) {
+      record.status = e.status();
+      record.message = e.what();
+    }
+  }
+
+  const std::size_t batch_size = static_cast<std::size_t>(options_.batch_size);
+  for (std::size_t start = 0; start < prepared.size(); start += batch_size) {
+    std::vector<Prepared*> batch;
+    for (std::size_t i = start; i < std::min(prepared.size(), start + batch_size); ++i) batch.push_back(&prepared[i]);
+    run_batch_or_isolate(batch, out);
+  }
+  return out;
+}
+
+void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const {
+  try {
+    run_batch(batch, out);
+  } catch (const std::exception& e) {
+    if (batch.size() > 1) {
+      // One bad input must not fail its neighbours: retry one by one to find it.
+      for (Prepared* item : batch) run_batch_or_isolate({item}, out);
+      return;
+    }
+    ItemRecord& record = out.records[batch.front()->row];
+    record.status = ItemStatus::kModelError;
+    const std::string what = e.what();
+    record.message = "model error: " + what.substr(0, what.find('\n'));
+  }
+}
+
+void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const {
+  std::vector<torch::Tensor> inputs;
+  for (const Prepared* p : batch) inputs.push_back(p->input);
+  CamBatch cams(model_, torch::stack(inputs).to(model_.device()), need_gradients_);
+
+  const auto probabilities = torch::softmax(cams.logits(), 1);
+  const auto [top1_prob, top1] = probabilities.max(1);
+  cams.set_targets(top1);  // target = "predicted"
+  const auto target_prob = probabilities.gather(1, cams.targets().unsqueeze(1)).squeeze(1);
+
+  // Every method's maps stay on the device until the batch is complete; then one copy per method to the host.
+  std::vector<torch::Tensor> maps;
+  for (const auto& method : methods_) maps.push_back(method->compute(cams).maps);
+  const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_cpu = cams.targets().cpu(),
+             target_prob_cpu = target_prob.cpu();
+
+  const std::size_t cells = static_cast<std::size_t>(model_.grid_height()) * model_.grid_width();
+  for (std::size_t m = 0; m < methods_.size(); ++m) {
+    const auto host = maps[m].to(torch::kCPU, torch::kFloat).contiguous();
+    std::vector<float>& column = out.maps[methods_[m]->id()];
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      std::copy_n(host[static_cast<int64_t>(b)].data_ptr<float>(), cells, column.begin() + batch[b]->row * cells);
+    }
+  }
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const auto i = static_cast<int64_t>(b);
+    ItemRecord& record = out.records[batch[b]->row];
+    record.top1 = static_cast<int32_t>(top1_cpu[i].item<int64_t>());
+    record.top1_prob = top1_prob_cpu[i].item<float>();
+    record.target = static_cast<int32_t>(target_cpu[i].item<int64_t>());
+    record.target_prob = target_prob_cpu[i].item<float>();
+    for (const auto& object : batch[b]->objects) {
+      if (model_.meta().class_index(object.class_name) != record.target) continue;
+      const Box box = map_box(object.box, batch[b]->geometry);
+      if (box_contains_pixel_centre(box, model_.meta().input_width, model_.meta().input_height)) {
+        record.boxes.push_back(box);
+      }
+    }
+  }
+}
+
+}  // namespace pixab

@@ -1,0 +1,48 @@
+// Per-item work: decode, preprocess, pick the target, run every CAM method on batches of images, and produce the
+// rows of the results file. No MPI here: the pipeline hands it lists of items.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/dataset.hpp"
+#include "io/model.hpp"
+#include "io/results_file.hpp"
+#include "workers/cams/cam_method.hpp"
+
+namespace pixab {
+
+struct ProcessOptions {
+  std::vector<std::string> methods;  // CAM method ids, in output order
+  std::string target = "predicted";  // "predicted": the model's top-1 on the clean input
+  int batch_size = 16;               // images per model pass
+};
+
+struct ProcessedItems {
+  std::vector<ItemRecord> records;
+  std::map<std::string, std::vector<float>> maps;  // method -> records.size() * h * w, NaN rows for failed items
+};
+
+class ItemProcessor {
+ public:
+  // ConfigError for unknown methods or target modes.
+  ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
+
+  // Processes items in the given order. A bad item gets its status and message; it never stops the others.
+  ProcessedItems process(const std::vector<DatasetItem>& items) const;
+
+ private:
+  struct Prepared;
+  void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
+  void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
+
+  const Model& model_;
+  const Dataset& dataset_;
+  ProcessOptions options_;
+  std::vector<std::unique_ptr<CamMethod>> methods_;
+  bool need_gradients_ = false;
+};
+
+}  // namespace pixab
