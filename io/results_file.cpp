@@ -1,1 +1,612 @@
-// placeholder: being written
+// Writes and reads the HDF5 results file of docs/results-schema.md; a write is atomic (temp file, rename).
+#include "io/results_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "io/error.hpp"
+#include "io/hdf5_check.hpp"
+
+namespace pixab {
+
+const char* item_status_name(ItemStatus status) {
+  switch (status) {
+    case ItemStatus::kOk:
+      return "ok";
+    case ItemStatus::kMissing:
+      return "missing";
+    case ItemStatus::kUnreadable:
+      return "unreadable";
+    case ItemStatus::kTruncated:
+      return "truncated";
+    case ItemStatus::kTooLarge:
+      return "too_large";
+    case ItemStatus::kBadAnnotation:
+      return "bad_annotation";
+    case ItemStatus::kAttackFailed:
+      return "attack_failed";
+    case ItemStatus::kModelError:
+      return "model_error";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using hdf5::check;
+using hdf5::Handle;
+using hdf5::Site;
+
+// At most this many bytes per chunk (but at least one row): a chunk then fits HDF5's default 1 MiB chunk
+// cache, so reading item by item decompresses each chunk once.
+constexpr hsize_t kMaxChunkBytes = hsize_t{1} << 20;
+constexpr unsigned kGzipLevel = 4;
+constexpr const char* kItemsGroup = "items";
+constexpr const char* kSchemaVersionAttribute = "schema_version";
+
+// ---- Types
+
+// The HDF5 types of one element type: native in memory, fixed little-endian in the file.
+struct NumericTypes {
+  hid_t memory;
+  hid_t stored;
+};
+
+template <typename T>
+NumericTypes numeric_types() {
+  if constexpr (std::is_same_v<T, std::int8_t>) {
+    return {H5T_NATIVE_INT8, H5T_STD_I8LE};
+  } else if constexpr (std::is_same_v<T, std::int32_t>) {
+    return {H5T_NATIVE_INT32, H5T_STD_I32LE};
+  } else if constexpr (std::is_same_v<T, std::uint32_t>) {
+    return {H5T_NATIVE_UINT32, H5T_STD_U32LE};
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    return {H5T_NATIVE_INT64, H5T_STD_I64LE};
+  } else {
+    static_assert(std::is_same_v<T, float>, "no HDF5 type for this element type");
+    return {H5T_NATIVE_FLOAT, H5T_IEEE_F32LE};
+  }
+}
+
+// h5py reads variable-length strings as `str` only when their character set says UTF-8.
+Handle utf8_string_type(const Site& site) {
+  Handle type(H5Tcopy(H5T_C_S1), site, "copy the string type");
+  check(H5Tset_size(type.id(), H5T_VARIABLE), site, "make the string type variable-length");
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), site, "set the string type to UTF-8");
+  return type;
+}
+
+// ---- Item table columns, shared by writer and reader
+
+template <typename Member>
+struct ItemColumn {
+  const char* name;  // dataset name under /items
+  Member ItemRecord::*member;
+};
+
+constexpr ItemColumn<std::string> kStringColumns[] = {
+    {"id", &ItemRecord::id}, {"source", &ItemRecord::source}, {"message", &ItemRecord::message}};
+constexpr ItemColumn<ItemStatus> kStatusColumn = {"status", &ItemRecord::status};
+constexpr ItemColumn<std::uint32_t> kFlagsColumn = {"flags", &ItemRecord::flags};
+constexpr ItemColumn<std::int32_t> kInt32Columns[] = {{"width", &ItemRecord::width},
+                                                      {"height", &ItemRecord::height},
+                                                      {"target", &ItemRecord::target},
+                                                      {"top1", &ItemRecord::top1}};
+constexpr ItemColumn<float> kFloatColumns[] = {{"target_prob", &ItemRecord::target_prob},
+                                               {"top1_prob", &ItemRecord::top1_prob}};
+constexpr const char* kBoxesDataset = "boxes";
+constexpr const char* kBoxCountDataset = "box_count";
+constexpr hsize_t kBoxCoordinates = 4;  // x1, y1, x2, y2
+
+std::string items_path(const std::string& name) { return std::string(kItemsGroup) + "/" + name; }
+
+std::string absolute_object_path(const std::string& path) {
+  return path.rfind('/', 0) == 0 ? path : "/" + path;
+}
+
+hsize_t element_count(const std::vector<hsize_t>& dims) {
+  hsize_t count = 1;
+  for (const hsize_t dim : dims) count *= dim;
+  return count;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
+}
+
+// ---- Writing
+
+// Chunks span whole rows of the first (item) dimension so that reading one item touches one chunk. An empty
+// dataset keeps the default contiguous layout because HDF5 requires every chunk dimension to be positive.
+Handle dataset_creation_properties(const Site& site, const std::vector<hsize_t>& dims,
+                                   std::size_t element_bytes) {
+  Handle properties(H5Pcreate(H5P_DATASET_CREATE), site, "create dataset creation properties");
+  const hsize_t elements = element_count(dims);
+  if (elements == 0) return properties;
+
+  std::vector<hsize_t> chunk = dims;
+  const hsize_t row_bytes = elements / dims[0] * element_bytes;
+  chunk[0] = std::clamp<hsize_t>(kMaxChunkBytes / row_bytes, 1, dims[0]);
+  check(H5Pset_chunk(properties.id(), static_cast<int>(chunk.size()), chunk.data()), site,
+        "set the chunk shape");
+  if (check(H5Zfilter_avail(H5Z_FILTER_DEFLATE), site, "query the gzip filter") > 0) {
+    check(H5Pset_shuffle(properties.id()), site, "enable the shuffle filter");
+    check(H5Pset_deflate(properties.id(), kGzipLevel), site, "enable the gzip filter");
+  }
+  return properties;
+}
+
+// The one place a dataset is created and written; groups on the way to `path` are created as needed.
+void write_dataset(const Handle& file, const std::string& path, hid_t stored_type, hid_t memory_type,
+                   const std::vector<hsize_t>& dims, const void* values) {
+  const Site site{file.site().file, absolute_object_path(path)};
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), site,
+               "create dataspace");
+  Handle link_properties(H5Pcreate(H5P_LINK_CREATE), site, "create link creation properties");
+  check(H5Pset_create_intermediate_group(link_properties.id(), 1), site,
+        "allow creating intermediate groups");
+  const std::size_t element_bytes = check(H5Tget_size(stored_type), site, "get the element size");
+  const Handle creation_properties = dataset_creation_properties(site, dims, element_bytes);
+  Handle dataset(H5Dcreate2(file.id(), path.c_str(), stored_type, space.id(), link_properties.id(),
+                            creation_properties.id(), H5P_DEFAULT),
+                 site, "create dataset");
+  // HDF5 rejects a null buffer even when there is nothing to write.
+  if (element_count(dims) > 0) {
+    check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), site, "write dataset");
+  }
+  dataset.close();
+}
+
+template <typename T>
+void write_numeric_dataset(const Handle& file, const std::string& path, const std::vector<hsize_t>& dims,
+                           const std::vector<T>& values) {
+  write_dataset(file, path, numeric_types<T>().stored, numeric_types<T>().memory, dims, values.data());
+}
+
+void write_string_dataset(const Handle& file, const std::string& path,
+                          const std::vector<std::string>& strings) {
+  std::vector<const char*> pointers;
+  pointers.reserve(strings.size());
+  for (const std::string& text : strings) pointers.push_back(text.c_str());
+  const Handle type = utf8_string_type(Site{file.site().file, absolute_object_path(path)});
+  write_dataset(file, path, type.id(), type.id(), {strings.size()}, pointers.data());
+}
+
+// `Stored` is the file's element type where it differs from the member's (the status enum is stored as int8).
+template <typename Stored, typename Member>
+void write_item_column(const Handle& file, const std::vector<ItemRecord>& items,
+                       const ItemColumn<Member>& column) {
+  std::vector<Stored> values;
+  values.reserve(items.size());
+  for (const ItemRecord& item : items) values.push_back(static_cast<Stored>(item.*column.member));
+  write_numeric_dataset(file, items_path(column.name), {items.size()}, values);
+}
+
+void write_string_column(const Handle& file, const std::vector<ItemRecord>& items,
+                         const ItemColumn<std::string>& column) {
+  std::vector<std::string> values;
+  values.reserve(items.size());
+  for (const ItemRecord& item : items) values.push_back(item.*column.member);
+  write_string_dataset(file, items_path(column.name), values);
+}
+
+// Items have different numbers of boxes; a rectangular [N, B, 4] array padded with NaN plus a count per item
+// reads in every analysis tool, where a variable-length type would not.
+void write_boxes(const Handle& file, const std::vector<ItemRecord>& items) {
+  std::size_t max_boxes = 1;
+  for (const ItemRecord& item : items) max_boxes = std::max(max_boxes, item.boxes.size());
+  std::vector<float> coordinates(items.size() * max_boxes * kBoxCoordinates,
+                                 std::numeric_limits<float>::quiet_NaN());
+  std::vector<std::int32_t> counts;
+  counts.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::vector<Box>& boxes = items[i].boxes;
+    for (std::size_t b = 0; b < boxes.size(); ++b) {
+      float* row = &coordinates[(i * max_boxes + b) * kBoxCoordinates];
+      row[0] = boxes[b].x1;
+      row[1] = boxes[b].y1;
+      row[2] = boxes[b].x2;
+      row[3] = boxes[b].y2;
+    }
+    counts.push_back(static_cast<std::int32_t>(boxes.size()));
+  }
+  write_numeric_dataset(file, items_path(kBoxesDataset), {items.size(), max_boxes, kBoxCoordinates},
+                        coordinates);
+  write_numeric_dataset(file, items_path(kBoxCountDataset), {items.size()}, counts);
+}
+
+void write_items(const Handle& file, const std::vector<ItemRecord>& items) {
+  for (const auto& column : kStringColumns) write_string_column(file, items, column);
+  write_item_column<std::int8_t>(file, items, kStatusColumn);
+  write_item_column<std::uint32_t>(file, items, kFlagsColumn);
+  for (const auto& column : kInt32Columns) write_item_column<std::int32_t>(file, items, column);
+  for (const auto& column : kFloatColumns) write_item_column<float>(file, items, column);
+  write_boxes(file, items);
+}
+
+// Caught before the file is created, so that a caller's mistake does not look like a disk problem.
+std::vector<hsize_t> checked_array_dims(const std::string& path, const FloatArray& array) {
+  const std::string absolute = absolute_object_path(path);
+  const std::string items_group = absolute_object_path(kItemsGroup);
+  if (absolute == "/" || absolute == items_group || absolute.rfind(items_group + "/", 0) == 0) {
+    throw IoError("array path '" + path + "' is empty or inside /items, which holds the item table");
+  }
+  if (array.shape.empty()) throw IoError("array '" + path + "' has no shape");
+  const std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
+  if (element_count(dims) != array.values.size()) {
+    throw IoError("array '" + path + "' has shape " + shape_text(dims) + " (" +
+                  std::to_string(element_count(dims)) + " values) but holds " +
+                  std::to_string(array.values.size()) + " values");
+  }
+  return dims;
+}
+
+// Scalar attributes: h5py reads a variable-length UTF-8 one as `str` and an int64 one as a Python int.
+void write_scalar_attribute(const Handle& root, const std::string& name, hid_t stored_type, hid_t memory_type,
+                            const void* value) {
+  const Site& site = root.site();
+  Handle space(H5Screate(H5S_SCALAR), site, "create a scalar dataspace for attribute '" + name + "'");
+  Handle attribute(H5Acreate2(root.id(), name.c_str(), stored_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                   site, "create attribute '" + name + "'");
+  check(H5Awrite(attribute.id(), memory_type, value), site, "write attribute '" + name + "'");
+  attribute.close();
+}
+
+void write_root_attributes(const Handle& root, const ResultsData& data) {
+  const Handle string_type = utf8_string_type(root.site());
+  for (const auto& [name, text] : data.text_attributes) {
+    const char* pointer = text.c_str();
+    write_scalar_attribute(root, name, string_type.id(), string_type.id(), &pointer);
+  }
+  std::map<std::string, std::int64_t> int_attributes = data.int_attributes;
+  int_attributes[kSchemaVersionAttribute] = kSchemaVersion;
+  for (const auto& [name, value] : int_attributes) {
+    write_scalar_attribute(root, name, numeric_types<std::int64_t>().stored,
+                           numeric_types<std::int64_t>().memory, &value);
+  }
+}
+
+void write_contents(const std::string& file_path, const ResultsData& data,
+                    const std::map<std::string, std::vector<hsize_t>>& array_dims) {
+  const Site site{file_path, "/"};
+  // Default (serial) property lists: one process writes the whole file, even with the parallel HDF5 library.
+  Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), site, "create file");
+  {
+    write_items(file, data.items);
+    for (const auto& [path, array] : data.arrays) {
+      write_numeric_dataset(file, path, array_dims.at(path), array.values);
+    }
+    const Handle root(H5Gopen2(file.id(), "/", H5P_DEFAULT), site, "open the root group");
+    write_root_attributes(root, data);
+  }
+  check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), site, "flush file");
+  file.close();
+}
+
+void fsync_path(const std::string& path, int open_flags) {
+  const int descriptor = ::open(path.c_str(), open_flags | O_CLOEXEC);
+  if (descriptor < 0) throw IoError("cannot open '" + path + "' to sync it to disk: " + std::strerror(errno));
+  const int sync_result = ::fsync(descriptor);
+  const int sync_errno = errno;
+  ::close(descriptor);
+  if (sync_result != 0) throw IoError("cannot sync '" + path + "' to disk: " + std::strerror(sync_errno));
+}
+
+// Removes the temporary file on every way out of a write; after the rename there is nothing left to remove.
+class TemporaryFileGuard {
+ public:
+  explicit TemporaryFileGuard(std::string path) : path_(std::move(path)) {}
+  ~TemporaryFileGuard() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
+  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
+
+ private:
+  std::string path_;
+};
+
+// ---- Reading
+
+// HDF5 iteration callbacks are C code: collect the names, then do the throwing work outside.
+template <typename Info>
+herr_t collect_name(hid_t /*location*/, const char* name, const Info* info, void* names) noexcept {
+  if constexpr (std::is_same_v<Info, H5L_info_t>) {
+    // Soft and external links would read an object twice or from another file.
+    if (info->type != H5L_TYPE_HARD) return 0;
+  } else {
+    (void)info;
+  }
+  try {
+    static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::vector<std::string> child_link_names(const Handle& group) {
+  std::vector<std::string> names;
+  check(H5Literate(group.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name<H5L_info_t>, &names),
+        group.site(), "list the group's members");
+  return names;
+}
+
+std::vector<std::string> attribute_names(const Handle& object) {
+  std::vector<std::string> names;
+  check(H5Aiterate2(object.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name<H5A_info_t>, &names),
+        object.site(), "list attributes");
+  return names;
+}
+
+std::vector<hsize_t> dataspace_dims(const Handle& space) {
+  const int rank = check(H5Sget_simple_extent_ndims(space.id()), space.site(), "get the rank");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  check(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr), space.site(), "get the shape");
+  return dims;
+}
+
+std::vector<hsize_t> dataset_dims(const Handle& dataset) {
+  return dataspace_dims(Handle(H5Dget_space(dataset.id()), dataset.site(), "get the dataspace"));
+}
+
+Handle open_dataset(const Handle& file, const std::string& path) {
+  return Handle(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT),
+                Site{file.site().file, absolute_object_path(path)}, "open dataset");
+}
+
+void expect_dims(const Handle& dataset, const std::vector<hsize_t>& actual,
+                 const std::vector<hsize_t>& expected) {
+  if (actual != expected) {
+    throw IoError("dataset '" + dataset.site().object + "' in '" + dataset.site().file + "' has shape " +
+                  shape_text(actual) + ", expected " + shape_text(expected));
+  }
+}
+
+// An /items dataset, checked to have one row per item.
+Handle open_item_column(const Handle& file, const std::string& name, std::size_t item_count) {
+  Handle dataset = open_dataset(file, items_path(name));
+  expect_dims(dataset, dataset_dims(dataset), {item_count});
+  return dataset;
+}
+
+template <typename T>
+std::vector<T> read_numeric_dataset(const Handle& dataset, hsize_t element_count) {
+  std::vector<T> values(element_count);
+  if (element_count > 0) {  // HDF5 rejects the null buffer of an empty vector
+    check(H5Dread(dataset.id(), numeric_types<T>().memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          dataset.site(), "read dataset");
+  }
+  return values;
+}
+
+// HDF5 allocates every variable-length string it reads; the reader frees them, also when copying them throws.
+struct VariableLengthStrings {
+  explicit VariableLengthStrings(std::size_t count) : pointers(count, nullptr) {}
+  ~VariableLengthStrings() {
+    for (char* pointer : pointers) H5free_memory(pointer);
+  }
+  VariableLengthStrings(const VariableLengthStrings&) = delete;
+  VariableLengthStrings& operator=(const VariableLengthStrings&) = delete;
+
+  std::vector<char*> pointers;
+};
+
+// Reads `count` strings of `stored_type` through `read(memory_type, buffer)` (H5Dread or H5Aread). Accepts
+// variable-length strings (what pixab writes) and fixed-length ones (which the schema also allows).
+std::vector<std::string> read_strings(hid_t stored_type, const Site& site, std::size_t count,
+                                      const std::function<herr_t(hid_t, void*)>& read) {
+  std::vector<std::string> strings;
+  if (count == 0) return strings;
+  strings.reserve(count);
+  if (check(H5Tis_variable_str(stored_type), site, "inspect the string type") > 0) {
+    Handle memory_type(H5Tcopy(H5T_C_S1), site, "copy the string type");
+    check(H5Tset_size(memory_type.id(), H5T_VARIABLE), site, "make the string type variable-length");
+    // HDF5 does not convert between character sets, so the memory type takes the stored one.
+    check(H5Tset_cset(memory_type.id(), check(H5Tget_cset(stored_type), site, "get the character set")), site,
+          "set the character set");
+    VariableLengthStrings buffer(count);
+    check(read(memory_type.id(), buffer.pointers.data()), site, "read strings");
+    for (const char* pointer : buffer.pointers) strings.emplace_back(pointer ? pointer : "");
+    return strings;
+  }
+  const std::size_t size = check(H5Tget_size(stored_type), site, "get the string size");
+  const bool space_padded =
+      check(H5Tget_strpad(stored_type), site, "get the string padding") == H5T_STR_SPACEPAD;
+  Handle memory_type(H5Tcopy(stored_type), site, "copy the string type");
+  std::vector<char> buffer(count * size);
+  check(read(memory_type.id(), buffer.data()), site, "read strings");
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string text(&buffer[i * size], size);
+    text.resize(std::min(text.find('\0'), text.size()));
+    if (space_padded) text.resize(text.find_last_not_of(' ') + 1);
+    strings.push_back(std::move(text));
+  }
+  return strings;
+}
+
+std::vector<std::string> read_string_dataset(const Handle& dataset, std::size_t count) {
+  const Handle type(H5Dget_type(dataset.id()), dataset.site(), "get the datatype");
+  return read_strings(type.id(), dataset.site(), count, [&](hid_t memory_type, void* buffer) {
+    return H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+  });
+}
+
+template <typename Stored, typename Member>
+void read_item_column(const Handle& file, std::vector<ItemRecord>& items, const ItemColumn<Member>& column) {
+  const Handle dataset = open_item_column(file, column.name, items.size());
+  const std::vector<Stored> values = read_numeric_dataset<Stored>(dataset, items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].*column.member = static_cast<Member>(values[i]);
+}
+
+void read_string_column(const Handle& file, std::vector<ItemRecord>& items,
+                        const ItemColumn<std::string>& column) {
+  const Handle dataset = open_item_column(file, column.name, items.size());
+  std::vector<std::string> values = read_string_dataset(dataset, items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].*column.member = std::move(values[i]);
+}
+
+void read_boxes(const Handle& file, std::vector<ItemRecord>& items) {
+  const Handle boxes = open_dataset(file, items_path(kBoxesDataset));
+  const std::vector<hsize_t> dims = dataset_dims(boxes);
+  const hsize_t max_boxes = dims.size() == 3 ? dims[1] : 0;
+  expect_dims(boxes, dims, {items.size(), max_boxes, kBoxCoordinates});
+  const std::vector<float> coordinates = read_numeric_dataset<float>(boxes, element_count(dims));
+
+  const Handle box_count = open_item_column(file, kBoxCountDataset, items.size());
+  const std::vector<std::int32_t> counts = read_numeric_dataset<std::int32_t>(box_count, items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (counts[i] < 0 || static_cast<hsize_t>(counts[i]) > max_boxes) {
+      throw IoError("'" + box_count.site().object + "' in '" + file.site().file + "' gives " +
+                    std::to_string(counts[i]) + " boxes for item " + std::to_string(i) + ", but " +
+                    boxes.site().object + " has room for " + std::to_string(max_boxes));
+    }
+    for (std::size_t b = 0; b < static_cast<std::size_t>(counts[i]); ++b) {
+      const float* row = &coordinates[(i * max_boxes + b) * kBoxCoordinates];
+      items[i].boxes.push_back(Box{row[0], row[1], row[2], row[3]});
+    }
+  }
+}
+
+std::vector<ItemRecord> read_items(const Handle& file) {
+  const Handle ids = open_dataset(file, items_path(kStringColumns[0].name));
+  const std::vector<hsize_t> dims = dataset_dims(ids);
+  if (dims.size() != 1) {
+    throw IoError("dataset '" + ids.site().object + "' in '" + ids.site().file + "' has shape " +
+                  shape_text(dims) + ", expected one dimension (the item count)");
+  }
+  std::vector<ItemRecord> items(dims[0]);
+
+  for (const auto& column : kStringColumns) read_string_column(file, items, column);
+  read_item_column<std::int8_t>(file, items, kStatusColumn);
+  read_item_column<std::uint32_t>(file, items, kFlagsColumn);
+  for (const auto& column : kInt32Columns) read_item_column<std::int32_t>(file, items, column);
+  for (const auto& column : kFloatColumns) read_item_column<float>(file, items, column);
+  read_boxes(file, items);
+  return items;
+}
+
+bool is_float32(const Handle& dataset) {
+  const Handle type(H5Dget_type(dataset.id()), dataset.site(), "get the datatype");
+  return check(H5Tget_class(type.id()), dataset.site(), "get the type class") == H5T_FLOAT &&
+         check(H5Tget_size(type.id()), dataset.site(), "get the element size") == sizeof(float);
+}
+
+// Every float32 dataset below `group` except the item table, keyed by its path without the leading "/".
+void read_float_arrays(const Handle& group, const std::string& prefix,
+                       std::map<std::string, FloatArray>& arrays) {
+  for (const std::string& name : child_link_names(group)) {
+    const std::string path = prefix.empty() ? name : prefix + "/" + name;
+    if (path == kItemsGroup) continue;
+    const Site site = group.site().child(name);
+    const Handle object(H5Oopen(group.id(), name.c_str(), H5P_DEFAULT), site, "open object");
+    const H5I_type_t kind = check(H5Iget_type(object.id()), site, "get the object kind");
+    if (kind == H5I_GROUP) {
+      read_float_arrays(object, path, arrays);
+    } else if (kind == H5I_DATASET && is_float32(object)) {
+      FloatArray array;
+      const std::vector<hsize_t> dims = dataset_dims(object);
+      array.shape.assign(dims.begin(), dims.end());
+      array.values = read_numeric_dataset<float>(object, element_count(dims));
+      arrays.emplace(path, std::move(array));
+    }
+  }
+}
+
+// Strings go to text_attributes, integers to int_attributes; attributes of other types or with more than one
+// element are not part of the schema's provenance and are skipped.
+void read_root_attributes(const Handle& root, ResultsData& data) {
+  for (const std::string& name : attribute_names(root)) {
+    const std::string action_suffix = " of attribute '" + name + "'";
+    const Handle attribute(H5Aopen(root.id(), name.c_str(), H5P_DEFAULT), root.site(),
+                           "open attribute '" + name + "'");
+    const Handle space(H5Aget_space(attribute.id()), root.site(), "get the dataspace" + action_suffix);
+    if (check(H5Sget_simple_extent_npoints(space.id()), root.site(), "count the elements" + action_suffix) !=
+        1)
+      continue;
+    const Handle type(H5Aget_type(attribute.id()), root.site(), "get the datatype" + action_suffix);
+    const H5T_class_t type_class =
+        check(H5Tget_class(type.id()), root.site(), "get the type class" + action_suffix);
+    if (type_class == H5T_STRING) {
+      data.text_attributes[name] =
+          read_strings(type.id(), root.site(), 1, [&](hid_t memory_type, void* buffer) {
+            return H5Aread(attribute.id(), memory_type, buffer);
+          }).front();
+    } else if (type_class == H5T_INTEGER) {
+      std::int64_t value = 0;
+      check(H5Aread(attribute.id(), numeric_types<std::int64_t>().memory, &value), root.site(),
+            "read" + action_suffix);
+      data.int_attributes[name] = value;
+    }
+  }
+}
+
+bool is_hdf5_file(const std::string& path) {
+#if H5_VERSION_GE(1, 12, 0)
+  return check(H5Fis_accessible(path.c_str(), H5P_DEFAULT), Site{path}, "inspect file") > 0;
+#else
+  return check(H5Fis_hdf5(path.c_str()), Site{path}, "inspect file") > 0;
+#endif
+}
+
+}  // namespace
+
+void write_results_file(const std::string& path, const ResultsData& data) {
+  hdf5::silence_error_printing();
+  // The pid keeps two processes writing one path (a rerun beside a dying job) off each other's temp file.
+  const std::string temporary_path = path + ".tmp." + std::to_string(::getpid());
+  try {
+    std::map<std::string, std::vector<hsize_t>> array_dims;
+    for (const auto& [array_path, array] : data.arrays) {
+      array_dims[array_path] = checked_array_dims(array_path, array);
+    }
+
+    std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    std::filesystem::create_directories(directory);
+
+    const TemporaryFileGuard temporary_guard(temporary_path);
+    write_contents(temporary_path, data, array_dims);
+    // Data on disk before the rename, the rename on disk before we report success: a crash at any point
+    // leaves either the old file or the complete new one.
+    fsync_path(temporary_path, O_RDONLY);
+    std::filesystem::rename(temporary_path, path);
+    fsync_path(directory.string(), O_RDONLY | O_DIRECTORY);
+  } catch (const Error& error) {
+    throw IoError("cannot write results file '" + path + "': " + error.what());
+  } catch (const std::filesystem::filesystem_error& error) {
+    throw IoError("cannot write results file '" + path + "': " + error.what());
+  }
+}
+
+ResultsData read_results_file(const std::string& path) {
+  hdf5::silence_error_printing();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw IoError("cannot read results file '" + path + "': it does not exist or is not a regular file");
+  }
+  if (!is_hdf5_file(path)) throw IoError("cannot read results file '" + path + "': not an HDF5 file");
+
+  const Site site{path, "/"};
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), site, "open file");
+  const Handle root(H5Gopen2(file.id(), "/", H5P_DEFAULT), site, "open the root group");
+  ResultsData data;
+  data.items = read_items(file);
+  read_float_arrays(root, "", data.arrays);
+  read_root_attributes(root, data);
+  return data;
+}
+
+}  // namespace pixab

@@ -19,6 +19,7 @@ struct VocAnnotation {
   std::string filename;  // as in <filename>
   int width = 0, height = 0, depth = 0;
   std::vector<VocObject> objects;
+  std::string folder;  // as in <folder>: the dataset's name, e.g. "VOC2007"
 };
 
 // One entry of the image set: the image id and where its files are. The annotation is parsed later, per item, so

@@ -26,6 +26,10 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   app.set_config("--config", "", "TOML config file of `run`; every key can also be given as --key")
       ->check(CLI::ExistingFile);
   run.fallthrough();
+  run.footer(
+      "Config file: --config FILE (TOML). Every key is one of the options above: top-level keys as written,\n"
+      "[section] key = value as --section.key (e.g. [dataset] root = \"x\" is --dataset.root x). The command\n"
+      "line overrides the file; an unknown key is an error. Relative paths are relative to the working folder.");
   app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not be silently ignored
   run.add_option("--model", c.model, "TorchScript model file (docs/model-contract.md)")->required();
   run.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
