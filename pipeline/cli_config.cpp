@@ -54,6 +54,47 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       ->capture_default_str();
   run.add_option("--seed", c.seed, "seed for every random choice of the run")->capture_default_str();
   run.add_flag("--verbose", c.verbose, "debug logging on every rank");
+  run.add_option("--head_batch_size", c.cams.head_batch_size,
+                 "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--full_batch_size", c.cams.full_batch_size, "masked images per forward pass (Score-CAM)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option_function<std::string>(
+         "--ablation.score",
+         [&c](const std::string& v) {
+           c.cams.ablation_score = v == "prob" ? ScoreKind::kProbability : ScoreKind::kLogit;
+         },
+         "Ablation-CAM's score: logit or prob")
+      ->check(CLI::IsMember({"logit", "prob"}))
+      ->default_str("logit");
+  run.add_flag("--store_weights", c.store_weights, "store channel weights in /weights/<method> (large)");
+  run.add_flag("--store_pixab_maps", c.store_pixab_maps, "store Pixab-CAM's D and R maps in /pixab/<method>/");
+
+  // The [pixab] table: each key goes through the same parser as a variant's keys, so both accept the same values.
+  for (const char* key : {"padding", "terms", "score", "strict"}) {
+    run.add_option_function<std::string>(
+        std::string("--pixab.") + key,
+        [&c, key](const std::string& v) { set_pixab_key(c.cams.pixab, key, v, "[pixab]"); },
+        std::string("Pixab-CAM ") + key);
+  }
+  run.add_option_function<std::vector<std::string>>(
+         "--pixab.boxes",
+         [&c](const std::vector<std::string>& boxes) {
+           std::string joined;
+           for (const auto& b : boxes) joined += (joined.empty() ? "" : ",") + b;
+           set_pixab_key(c.cams.pixab, "boxes", joined, "[pixab]");
+         },
+         "Pixab-CAM box sizes HxW (default 1x1,1x2,2x1,2x2)")
+      ->delimiter(',');
+  // Variants start from the [pixab] table, so it is applied first (its options are registered first).
+  run.add_option_function<std::vector<std::string>>(
+      "--pixab.variants",
+      [&c](const std::vector<std::string>& texts) {
+        for (const auto& text : texts) c.cams.variants.push_back(parse_pixab_variant(text, c.cams.pixab));
+      },
+      "named Pixab-CAM variants, \"name: key=value ...\", each computed as pixab_cam@name");
 }
 
 std::string effective_config_toml(const CLI::App& run) { return run.config_to_str(/*default_also=*/true, false); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/dataset.hpp"
+#include "workers/cams/cam_settings.hpp"
 
 namespace pixab {
 
@@ -26,6 +27,9 @@ struct RunConfig {
   double progress_interval = 10.0;
   std::uint64_t seed = 0;
   bool verbose = false;
+  CamSettings cams;               // batch sizes, Ablation-CAM's score, [pixab] and its variants
+  bool store_weights = false;     // /weights/<method>
+  bool store_pixab_maps = false;  // /pixab/<method>/D and /R
 };
 
 // CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is --a.b
@@ -39,7 +43,8 @@ class SectionedTomlConfig : public CLI::ConfigTOML {
   std::string subcommand_;
 };
 
-// Registers every run option on the `run` subcommand, and --config on the app.
+// Registers every run option on the `run` subcommand, and --config on the app. Options that need parsing (the
+// [pixab] table and its variants) are applied to `config` when the command line is parsed.
 void add_run_options(CLI::App& app, CLI::App& run, RunConfig& config);
 
 // The effective configuration (after file and command line) as TOML text, for provenance.

@@ -1,15 +1,17 @@
 // Subcommands of `pixab`, wired to the layers below; every error is turned into a message and an exit code here.
 #include "pipeline/commands.hpp"
 
-#include <CLI/CLI.hpp>
 #include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include "io/error.hpp"
 #include "io/fashion_mnist.hpp"
 #include "pipeline/cli_config.hpp"
+#include "pipeline/command.hpp"
 #include "pipeline/logging.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/run.hpp"
@@ -31,6 +33,8 @@ class MpiSession {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   }
   ~MpiSession() { MPI_Finalize(); }
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
 
  private:
@@ -39,42 +43,80 @@ class MpiSession {
 
 }  // namespace
 
+Command add_run_command(CLI::App& app, int* argc, char*** argv) {
+  auto config = std::make_shared<RunConfig>();
+  CLI::App* run = app.add_subcommand("run", "explain every item of a dataset and write one HDF5 results file");
+  add_run_options(app, *run, *config);
+  return {run, [config, run, argc, argv] {
+            MpiSession mpi(argc, argv);
+            setup_logging(mpi.rank(), config->verbose);
+            try {
+              return run_job(*config, effective_config_toml(*run));
+            } catch (const ConfigError& e) {  // before any work: a usage error
+              spdlog::error("{}", e.what());
+              return static_cast<int>(kExitConfig);
+            } catch (const ModelError& e) {
+              spdlog::error("{}", e.what());
+              return static_cast<int>(kExitConfig);
+            } catch (const std::exception& e) {  // during the work: the job failed
+              spdlog::critical("run failed: {}", e.what());
+              return static_cast<int>(kExitInternal);
+            }
+          }};
+}
+
+Command add_report_command(CLI::App& app) {
+  auto file = std::make_shared<std::string>();
+  CLI::App* report = app.add_subcommand("report", "print the summary tables of a results file");
+  report->add_option("file", *file, "results file (HDF5)")->required()->check(CLI::ExistingFile);
+  return {report, [file] {
+            print_report(*file, std::cout);
+            return static_cast<int>(kExitOk);
+          }};
+}
+
+Command add_demo_model_command(CLI::App& app) {
+  auto out = std::make_shared<std::string>();
+  auto options = std::make_shared<DemoModelOptions>();
+  CLI::App* cmd = app.add_subcommand("demo-model", "train the embedded demo model on Fashion-MNIST");
+  cmd->add_option("--out", *out, "model file to write (TorchScript)")->required();
+  cmd->add_option("--epochs", options->epochs, "training epochs (0: default schedule)");
+  cmd->add_option("--train_items", options->train_items, "training items (0: all 60000)");
+  cmd->add_option("--test_items", options->test_items, "test items for the accuracy (0: all 10000)");
+  cmd->add_option("--threads", options->threads, "CPU threads (0: all cores)");
+  cmd->add_option("--seed", options->seed, "training seed")->capture_default_str();
+  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")->default_str(kFashionMnistDir);
+  return {cmd, [out, options] {
+            const DemoModelReport r = build_demo_model(*out, *options);
+            spdlog::info("demo model written to {}: test accuracy {:.2f}% after {} epochs ({:.0f} s)", *out,
+                         100.0 * r.test_accuracy, r.epochs, r.seconds);
+            return static_cast<int>(kExitOk);
+          }};
+}
+
+Command add_demo_data_command(CLI::App& app) {
+  auto out = std::make_shared<std::string>();
+  auto options = std::make_shared<DemoDataOptions>();
+  CLI::App* cmd = app.add_subcommand("demo-data", "write the demo dataset (VOC layout) from Fashion-MNIST");
+  cmd->add_option("--out", *out, "dataset folder to write")->required();
+  cmd->add_option("--images", options->images, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", options->seed, "seed")->capture_default_str();
+  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")->default_str(kFashionMnistDir);
+  return {cmd, [out, options] {
+            const int objects = write_demo_data(*out, *options);
+            spdlog::info("demo dataset written to {}: {} images, {} objects", *out, options->images, objects);
+            return static_cast<int>(kExitOk);
+          }};
+}
+
 int main_cli(int argc, char** argv) {
   CLI::App app{"pixab: class activation maps and their evaluation metrics at dataset scale"};
   app.name("pixab");
   app.set_version_flag("--version", [] { return version_report(); });
   app.require_subcommand(1);
 
-  RunConfig run_config;
-  CLI::App* run = app.add_subcommand("run", "explain every item of a dataset and write one HDF5 results file");
-  add_run_options(app, *run, run_config);
-
-  std::string report_file;
-  CLI::App* report = app.add_subcommand("report", "print the summary tables of a results file");
-  report->add_option("file", report_file, "results file (HDF5)")->required()->check(CLI::ExistingFile);
-
-  std::string model_out;
-  DemoModelOptions model_options;
-  CLI::App* demo_model = app.add_subcommand("demo-model", "train the embedded demo model on Fashion-MNIST");
-  demo_model->add_option("--out", model_out, "model file to write (TorchScript)")->required();
-  demo_model->add_option("--epochs", model_options.epochs, "training epochs (0: default schedule)");
-  demo_model->add_option("--train_items", model_options.train_items, "training items (0: all 60000)");
-  demo_model->add_option("--test_items", model_options.test_items, "test items for the accuracy (0: all 10000)");
-  demo_model->add_option("--threads", model_options.threads, "CPU threads (0: all cores)");
-  demo_model->add_option("--seed", model_options.seed, "training seed")->capture_default_str();
-  demo_model->add_option("--fashion_mnist", model_options.fashion_mnist_dir, "Fashion-MNIST folder")
-      ->default_str(kFashionMnistDir);
-
-  std::string data_out;
-  DemoDataOptions data_options;
-  CLI::App* demo_data = app.add_subcommand("demo-data", "write the demo dataset (VOC layout) from Fashion-MNIST");
-  demo_data->add_option("--out", data_out, "dataset folder to write")->required();
-  demo_data->add_option("--images", data_options.images, "number of images")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  demo_data->add_option("--seed", data_options.seed, "seed")->capture_default_str();
-  demo_data->add_option("--fashion_mnist", data_options.fashion_mnist_dir, "Fashion-MNIST folder")
-      ->default_str(kFashionMnistDir);
+  const std::vector<Command> commands{add_run_command(app, &argc, &argv), add_report_command(app),
+                                      add_demo_model_command(app), add_demo_data_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -93,47 +135,28 @@ int main_cli(int argc, char** argv) {
               << (at == std::string::npos ? what : "unknown config key '" + what.substr(at + marker.size()) + "'")
               << "\nRun 'pixab run --help' for the keys.\n";
     return kExitConfig;
+  } catch (const ConfigError& e) {  // from option callbacks that parse values ([pixab] keys, variants)
+    std::cerr << "pixab: " << e.what() << "\n";
+    return kExitConfig;
   } catch (const CLI::ParseError& e) {
     std::cerr << "pixab: " << e.what() << "\nRun 'pixab --help' (or 'pixab SUBCOMMAND --help') for usage.\n";
     return kExitConfig;
   }
 
-  try {
-    if (run->parsed()) {
-      MpiSession mpi(&argc, &argv);
-      setup_logging(mpi.rank(), run_config.verbose);
-      try {
-        return run_job(run_config, effective_config_toml(*run));
-      } catch (const ConfigError& e) {
-        spdlog::error("{}", e.what());
-        return kExitConfig;
-      } catch (const ModelError& e) {
-        spdlog::error("{}", e.what());
-        return kExitConfig;
-      }
+  for (const Command& command : commands) {
+    if (!command.app->parsed()) continue;
+    if (command.app->get_name() != "run") setup_logging(0, false);  // run sets up logging with its MPI rank
+    try {
+      return command.action();
+    } catch (const Error& e) {  // bad input files or settings of the one-shot commands
+      std::cerr << "pixab: " << e.what() << "\n";
+      return kExitConfig;
+    } catch (const std::exception& e) {
+      std::cerr << "pixab: internal error: " << e.what() << "\n";
+      return kExitInternal;
     }
-    setup_logging(0, false);
-    if (report->parsed()) {
-      print_report(report_file, std::cout);
-    } else if (demo_model->parsed()) {
-      const DemoModelReport r = build_demo_model(model_out, model_options);
-      spdlog::info("demo model written to {}: test accuracy {:.2f}% after {} epochs ({:.0f} s)", model_out,
-                   100.0 * r.test_accuracy, r.epochs, r.seconds);
-    } else if (demo_data->parsed()) {
-      const int objects = write_demo_data(data_out, data_options);
-      spdlog::info("demo dataset written to {}: {} images, {} objects", data_out, data_options.images, objects);
-    }
-    return kExitOk;
-  } catch (const ConfigError& e) {
-    std::cerr << "pixab: " << e.what() << "\n";
-    return kExitConfig;
-  } catch (const Error& e) {
-    std::cerr << "pixab: " << e.what() << "\n";
-    return kExitConfig;
-  } catch (const std::exception& e) {
-    std::cerr << "pixab: internal error: " << e.what() << "\n";
-    return kExitInternal;
   }
+  return kExitConfig;  // unreachable: a subcommand is required
 }
 
 }  // namespace pixab

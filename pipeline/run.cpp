@@ -97,9 +97,16 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   check_output_writable(config.out);
 
   ProcessOptions options;
-  options.methods = config.methods.empty() ? implemented_cam_methods() : config.methods;
+  options.methods = config.methods;
+  if (options.methods.empty()) {  // default: every method, and every named Pixab variant
+    options.methods = implemented_cam_methods();
+    for (const auto& [name, settings] : config.cams.variants) options.methods.push_back("pixab_cam@" + name);
+  }
   options.target = config.target;
   options.batch_size = config.batch_size;
+  options.cams = config.cams;
+  options.store_weights = config.store_weights;
+  options.store_pixab_maps = config.store_pixab_maps;
   const ItemProcessor processor(model, *dataset, options);
   spdlog::info("{} items, methods: {}, batch size {}, {} thread(s)", manifest.size(),
                fmt::join(options.methods, ", "), options.batch_size, threads);
@@ -107,7 +114,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   // Work goes in chunks of whole batches so that progress is reported while the run is long.
   const std::size_t chunk = static_cast<std::size_t>(options.batch_size) * 4;
   ResultsData results;
-  std::map<std::string, std::vector<float>> maps;
+  std::map<std::string, ItemArrays> arrays;
   Progress progress(manifest.size(), config.progress_interval);
   for (std::size_t start = 0; start < manifest.size(); start += chunk) {
     const std::vector<DatasetItem> part(manifest.begin() + start,
@@ -119,16 +126,20 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
       }
       results.items.push_back(std::move(record));
     }
-    for (auto& [method, values] : done.maps) maps[method].insert(maps[method].end(), values.begin(), values.end());
+    for (auto& [path, part_array] : done.arrays) {
+      ItemArrays& whole = arrays[path];
+      whole.row_shape = part_array.row_shape;
+      whole.values.insert(whole.values.end(), part_array.values.begin(), part_array.values.end());
+    }
     progress.advance(part.size());
   }
   progress.finish();
 
   const auto n = static_cast<std::uint64_t>(results.items.size());
-  for (auto& [method, values] : maps) {
-    results.arrays["maps/" + method] = FloatArray{
-        {n, static_cast<std::uint64_t>(model.grid_height()), static_cast<std::uint64_t>(model.grid_width())},
-        std::move(values)};
+  for (auto& [path, array] : arrays) {
+    std::vector<std::uint64_t> shape{n};
+    shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
+    results.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
   }
   const auto failed = static_cast<std::int64_t>(std::count_if(
       results.items.begin(), results.items.end(), [](const ItemRecord& r) { return r.status != ItemStatus::kOk; }));

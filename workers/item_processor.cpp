@@ -28,16 +28,37 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   if (options_.methods.empty()) throw ConfigError("methods: at least one CAM method is needed");
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   for (const auto& id : options_.methods) {
-    methods_.push_back(make_cam_method(id));
+    if (std::count(options_.methods.begin(), options_.methods.end(), id) > 1) {
+      throw ConfigError("methods: '" + id + "' is listed twice");
+    }
+    methods_.push_back(make_cam_method(id, options_.cams));
     need_gradients_ = need_gradients_ || methods_.back()->needs_gradients();
   }
 }
 
+std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() const {
+  const std::vector<std::uint64_t> grid{static_cast<std::uint64_t>(model_.grid_height()),
+                                        static_cast<std::uint64_t>(model_.grid_width())};
+  std::map<std::string, std::vector<std::uint64_t>> layout;
+  for (const auto& method : methods_) {
+    layout["maps/" + method->id()] = grid;
+    if (options_.store_weights && method->has_channel_weights()) {
+      layout["weights/" + method->id()] = {static_cast<std::uint64_t>(model_.feature_channels())};
+    }
+    if (options_.store_pixab_maps && method->has_pixab_maps()) {
+      layout["pixab/" + method->id() + "/D"] = grid;
+      layout["pixab/" + method->id() + "/R"] = grid;
+    }
+  }
+  return layout;
+}
+
 ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) const {
   ProcessedItems out;
-  const std::size_t cells = static_cast<std::size_t>(model_.grid_height()) * model_.grid_width();
-  for (const auto& id : options_.methods) {
-    out.maps[id].assign(items.size() * cells, std::numeric_limits<float>::quiet_NaN());
+  for (const auto& [path, row_shape] : array_layout()) {
+    std::size_t row_size = 1;
+    for (auto d : row_shape) row_size *= d;
+    out.arrays[path] = {row_shape, std::vector<float>(items.size() * row_size, std::numeric_limits<float>::quiet_NaN())};
   }
   out.records.resize(items.size());
 
@@ -99,18 +120,28 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   cams.set_targets(top1);  // target = "predicted"
   const auto target_prob = probabilities.gather(1, cams.targets().unsqueeze(1)).squeeze(1);
 
-  // Every method's maps stay on the device until the batch is complete; then one copy per method to the host.
-  std::vector<torch::Tensor> maps;
-  for (const auto& method : methods_) maps.push_back(method->compute(cams).maps);
+  // Every result stays on the device until the batch is complete; then one copy per array to the host.
+  std::vector<std::pair<std::string, torch::Tensor>> rows;  // path -> [B, row shape...]
+  torch::Tensor flags = torch::zeros({static_cast<int64_t>(batch.size())}, torch::kInt);
+  for (const auto& method : methods_) {
+    CamResult result = method->compute(cams);
+    rows.emplace_back("maps/" + method->id(), result.maps);
+    if (options_.store_weights && result.weights.defined()) rows.emplace_back("weights/" + method->id(), result.weights);
+    if (options_.store_pixab_maps) {
+      for (const auto& [name, map] : result.extra_maps) rows.emplace_back("pixab/" + method->id() + "/" + name, map);
+    }
+    if (result.flags.defined()) flags = flags | result.flags.to(torch::kCPU, torch::kInt);
+  }
   const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_cpu = cams.targets().cpu(),
              target_prob_cpu = target_prob.cpu();
 
-  const std::size_t cells = static_cast<std::size_t>(model_.grid_height()) * model_.grid_width();
-  for (std::size_t m = 0; m < methods_.size(); ++m) {
-    const auto host = maps[m].to(torch::kCPU, torch::kFloat).contiguous();
-    std::vector<float>& column = out.maps[methods_[m]->id()];
+  for (const auto& [path, tensor] : rows) {
+    const auto host = tensor.to(torch::kCPU, torch::kFloat).contiguous();
+    ItemArrays& array = out.arrays.at(path);
+    const std::size_t row_size = static_cast<std::size_t>(host[0].numel());
     for (std::size_t b = 0; b < batch.size(); ++b) {
-      std::copy_n(host[static_cast<int64_t>(b)].data_ptr<float>(), cells, column.begin() + batch[b]->row * cells);
+      std::copy_n(host[static_cast<int64_t>(b)].data_ptr<float>(), row_size,
+                  array.values.begin() + batch[b]->row * row_size);
     }
   }
   for (std::size_t b = 0; b < batch.size(); ++b) {
@@ -120,6 +151,7 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     record.top1_prob = top1_prob_cpu[i].item<float>();
     record.target = static_cast<int32_t>(target_cpu[i].item<int64_t>());
     record.target_prob = target_prob_cpu[i].item<float>();
+    record.flags |= static_cast<std::uint32_t>(flags[i].item<int>());
     for (const auto& object : batch[b]->objects) {
       if (model_.meta().class_index(object.class_name) != record.target) continue;
       const Box box = map_box(object.box, batch[b]->geometry);

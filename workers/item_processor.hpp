@@ -17,12 +17,21 @@ namespace pixab {
 struct ProcessOptions {
   std::vector<std::string> methods;  // CAM method ids, in output order
   std::string target = "predicted";  // "predicted": the model's top-1 on the clean input
-  int batch_size = 16;               // images per model pass
+  int batch_size = 16;               // images per features pass
+  CamSettings cams;
+  bool store_weights = false;     // /weights/<method> [N,K] for methods with channel weights
+  bool store_pixab_maps = false;  // /pixab/<method>/D and /R [N,h,w]
+};
+
+// Per-item float arrays by in-file path ("maps/grad_cam"): every row has the same shape; failed items' rows are NaN.
+struct ItemArrays {
+  std::vector<std::uint64_t> row_shape;
+  std::vector<float> values;  // rows * prod(row_shape)
 };
 
 struct ProcessedItems {
   std::vector<ItemRecord> records;
-  std::map<std::string, std::vector<float>> maps;  // method -> records.size() * h * w, NaN rows for failed items
+  std::map<std::string, ItemArrays> arrays;
 };
 
 class ItemProcessor {
@@ -37,6 +46,8 @@ class ItemProcessor {
   struct Prepared;
   void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
   void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
+  // The arrays this configuration writes, by path, with their row shapes.
+  std::map<std::string, std::vector<std::uint64_t>> array_layout() const;
 
   const Model& model_;
   const Dataset& dataset_;

@@ -1,6 +1,7 @@
 // Shared CAM arithmetic (methods.md notation): s(.) and the channel-weighted combination.
 #include "workers/cams/cam_math.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace pixab {
@@ -20,6 +21,27 @@ torch::Tensor weighted_cam(const torch::Tensor& activations, const torch::Tensor
               "weighted_cam: expected A [B,K,h,w] and w [B,K]");
   const auto combined = (activations * weights.unsqueeze(-1).unsqueeze(-1)).sum(1);
   return minmax_normalise(torch::relu(combined));
+}
+
+torch::Tensor upsample(const torch::Tensor& maps, int64_t height, int64_t width) {
+  return at::upsample_bilinear2d(maps.unsqueeze(1), {height, width}, /*align_corners=*/false).squeeze(1);
+}
+
+torch::Tensor class_score(const torch::Tensor& logits, const torch::Tensor& targets, ScoreKind kind) {
+  const auto scores = kind == ScoreKind::kLogit ? logits : torch::softmax(logits, 1);
+  return scores.gather(1, targets.view({-1, 1})).squeeze(1);
+}
+
+torch::Tensor divide_or_zero(const torch::Tensor& num, const torch::Tensor& den) {
+  const auto defined = den != 0;
+  return torch::where(defined, num / torch::where(defined, den, torch::ones_like(den)), torch::zeros_like(num));
+}
+
+torch::Tensor chunked(int64_t rows, int64_t chunk, const std::function<torch::Tensor(int64_t, int64_t)>& run) {
+  TORCH_CHECK(chunk > 0, "chunk size must be positive");
+  std::vector<torch::Tensor> outputs;
+  for (int64_t first = 0; first < rows; first += chunk) outputs.push_back(run(first, std::min(chunk, rows - first)));
+  return torch::cat(outputs);
 }
 
 }  // namespace pixab

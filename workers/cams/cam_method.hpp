@@ -4,11 +4,13 @@
 
 #include <torch/script.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "io/model.hpp"
+#include "workers/cams/cam_settings.hpp"
 
 namespace pixab {
 
@@ -31,16 +33,25 @@ class CamBatch {
   // dz_c/dA for every image's own target, [B,K,h,w]: one backward pass for the whole batch, computed on first use.
   const torch::Tensor& gradients();
 
+  // head(0_A), the logits of an all-zero activation tensor, [N]: one head pass, computed on first use.
+  const torch::Tensor& zero_activation_logits();
+  // forward(0), the logits of the all-zero input in model-input space, [N]: one forward pass, on first use.
+  const torch::Tensor& zero_input_logits();
+
  private:
   const Model& model_;
   torch::Tensor inputs_, activations_, logits_, targets_, gradients_;
   torch::Tensor tracked_activations_, tracked_logits_;  // the graph kept for the backward pass
+  torch::Tensor zero_activation_logits_, zero_input_logits_;
 };
 
-// A method's output for a batch: maps L [B,h,w] in [0,1]; channel weights [B,K] where the method has them.
+// A method's output for a batch: maps L [B,h,w] in [0,1]; channel weights [B,K] where the method has them; warning
+// flags [B] (ItemFlag bits) where it has any; named extra maps [B,h,w] (Pixab-CAM's D and R).
 struct CamResult {
   torch::Tensor maps;
   torch::Tensor weights;
+  torch::Tensor flags;
+  std::map<std::string, torch::Tensor> extra_maps;
 };
 
 class CamMethod {
@@ -48,13 +59,16 @@ class CamMethod {
   virtual ~CamMethod() = default;
   virtual std::string id() const = 0;  // the identifier used in configs and results files
   virtual bool needs_gradients() const { return false; }
+  virtual bool has_channel_weights() const { return true; }  // all but Pixab-CAM
+  virtual bool has_pixab_maps() const { return false; }      // D and R
   virtual CamResult compute(CamBatch& batch) const = 0;
 };
 
 // The identifiers this build implements, in the order the results file and report list them.
 const std::vector<std::string>& implemented_cam_methods();
 
-// ConfigError naming the known methods for an unknown identifier.
-std::unique_ptr<CamMethod> make_cam_method(const std::string& id);
+// `id` is a method identifier or `pixab_cam@<name>` for a variant named in settings.variants. ConfigError naming the
+// known methods for an unknown identifier.
+std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});
 
 }  // namespace pixab

@@ -2,9 +2,14 @@
 #include <torch/autograd.h>
 
 #include "io/error.hpp"
+#include "workers/cams/ablation_cam.hpp"
 #include "workers/cams/activation_cam.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/cams/grad_cam.hpp"
+#include "workers/cams/grad_cam_pp.hpp"
+#include "workers/cams/pixab_cam.hpp"
+#include "workers/cams/score_cam.hpp"
+#include "workers/cams/xgrad_cam.hpp"
 
 namespace pixab {
 
@@ -43,17 +48,47 @@ const torch::Tensor& CamBatch::gradients() {
   return gradients_;
 }
 
+const torch::Tensor& CamBatch::zero_activation_logits() {
+  if (!zero_activation_logits_.defined()) {
+    torch::NoGradGuard no_grad;
+    zero_activation_logits_ = model_.head(torch::zeros_like(activations_.narrow(0, 0, 1)))[0];
+  }
+  return zero_activation_logits_;
+}
+
+const torch::Tensor& CamBatch::zero_input_logits() {
+  if (!zero_input_logits_.defined()) {
+    torch::NoGradGuard no_grad;
+    zero_input_logits_ = model_.forward(torch::zeros_like(inputs_.narrow(0, 0, 1)))[0];
+  }
+  return zero_input_logits_;
+}
+
 const std::vector<std::string>& implemented_cam_methods() {
-  static const std::vector<std::string> ids{"activation_cam", "grad_cam"};
+  static const std::vector<std::string> ids{"activation_cam", "grad_cam",     "grad_cam_pp", "xgrad_cam",
+                                            "score_cam",      "ablation_cam", "pixab_cam"};
   return ids;
 }
 
-std::unique_ptr<CamMethod> make_cam_method(const std::string& id) {
+std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings) {
   if (id == "activation_cam") return std::make_unique<ActivationCam>();
   if (id == "grad_cam") return std::make_unique<GradCam>();
+  if (id == "grad_cam_pp") return std::make_unique<GradCamPP>();
+  if (id == "xgrad_cam") return std::make_unique<XGradCam>();
+  if (id == "score_cam") return std::make_unique<ScoreCam>(settings.full_batch_size);
+  if (id == "ablation_cam") return std::make_unique<AblationCam>(settings.ablation_score, settings.head_batch_size);
+  if (id == "pixab_cam") return std::make_unique<PixabCam>(id, settings.pixab, settings.head_batch_size);
+  const std::string variant_prefix = "pixab_cam@";
+  if (id.rfind(variant_prefix, 0) == 0) {
+    const std::string name = id.substr(variant_prefix.size());
+    for (const auto& [variant, pixab] : settings.variants) {
+      if (variant == name) return std::make_unique<PixabCam>(id, pixab, settings.head_batch_size);
+    }
+    throw ConfigError("CAM method '" + id + "': no Pixab variant named '" + name + "' in [pixab] variants");
+  }
   std::string known;
   for (const auto& name : implemented_cam_methods()) known += (known.empty() ? "" : ", ") + name;
-  throw ConfigError("unknown CAM method '" + id + "' (implemented: " + known + ")");
+  throw ConfigError("unknown CAM method '" + id + "' (implemented: " + known + ", pixab_cam@<variant>)");
 }
 
 }  // namespace pixab

@@ -1,0 +1,74 @@
+// Parsing of the CAM settings that come as text from the config (box sizes, Pixab variants).
+#include "workers/cams/cam_settings.hpp"
+
+#include <sstream>
+
+#include "io/error.hpp"
+
+namespace pixab {
+
+std::pair<int, int> parse_box_size(const std::string& text) {
+  const auto x = text.find('x');
+  try {
+    std::size_t used_h = 0, used_w = 0;
+    if (x != std::string::npos) {
+      const int h = std::stoi(text.substr(0, x), &used_h);
+      const int w = std::stoi(text.substr(x + 1), &used_w);
+      if (used_h == x && used_w == text.size() - x - 1 && h > 0 && w > 0) return {h, w};
+    }
+  } catch (const std::exception&) {
+  }
+  throw ConfigError("pixab box size '" + text + "': expected HxW with positive integers, e.g. 2x1");
+}
+
+void set_pixab_key(PixabSettings& s, const std::string& key, const std::string& value, const std::string& where) {
+  auto bad = [&](const char* expected) {
+    throw ConfigError(where + ": " + key + " = '" + value + "': expected " + expected);
+  };
+  if (key == "boxes") {
+    s.boxes.clear();
+    std::stringstream list(value);
+    std::string item;
+    while (std::getline(list, item, ',')) s.boxes.push_back(parse_box_size(item));
+    if (s.boxes.empty()) bad("a list of box sizes such as 1x1,2x2");
+  } else if (key == "padding") {
+    if (value == "full") s.padding = PixabSettings::Padding::kFull;
+    else if (value == "same") s.padding = PixabSettings::Padding::kSame;
+    else bad("full or same");
+  } else if (key == "terms") {
+    if (value == "both") s.terms = PixabSettings::Terms::kBoth;
+    else if (value == "deletion") s.terms = PixabSettings::Terms::kDeletion;
+    else if (value == "preservation") s.terms = PixabSettings::Terms::kPreservation;
+    else bad("deletion, preservation or both");
+  } else if (key == "score") {
+    if (value == "prob") s.score = ScoreKind::kProbability;
+    else if (value == "logit") s.score = ScoreKind::kLogit;
+    else bad("prob or logit");
+  } else if (key == "strict") {
+    if (value == "true") s.strict = true;
+    else if (value == "false") s.strict = false;
+    else bad("true or false");
+  } else {
+    throw ConfigError(where + ": unknown key '" + key + "' (keys: boxes, padding, terms, score, strict)");
+  }
+}
+
+std::pair<std::string, PixabSettings> parse_pixab_variant(const std::string& text, const PixabSettings& base) {
+  const auto colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  const std::string where = "pixab variant '" + text + "'";
+  if (colon == std::string::npos || name.empty() || name.find_first_of(" \t/@") != std::string::npos) {
+    throw ConfigError(where + ": expected \"name: key=value ...\" with a name without spaces, '/' or '@'");
+  }
+  PixabSettings settings = base;
+  std::stringstream words(text.substr(colon + 1));
+  std::string word;
+  while (words >> word) {
+    const auto eq = word.find('=');
+    if (eq == std::string::npos) throw ConfigError(where + ": '" + word + "' is not key=value");
+    set_pixab_key(settings, word.substr(0, eq), word.substr(eq + 1), where);
+  }
+  return {name, settings};
+}
+
+}  // namespace pixab

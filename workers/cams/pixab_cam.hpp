@@ -1,0 +1,38 @@
+// Pixab-CAM (Eqns. 7, 8; Appendix B): pixel-wise weights from ablation boxes slid over the activation grid, from the
+// deletion and the preservation perspective; the activation tensor does not enter the map.
+#pragma once
+
+#include <utility>
+#include <vector>
+
+#include "workers/cams/cam_method.hpp"
+
+namespace pixab {
+
+class PixabCam : public CamMethod {
+ public:
+  PixabCam(std::string id, PixabSettings settings, int head_batch_size)
+      : id_(std::move(id)), settings_(std::move(settings)), head_batch_size_(head_batch_size) {}
+  std::string id() const override { return id_; }
+  bool has_channel_weights() const override { return false; }
+  bool has_pixab_maps() const override { return true; }
+  CamResult compute(CamBatch& batch) const override;
+
+  // Every placement of every box size on an h x w grid: cell masks [P,h,w] (1 inside the clipped box) and, per box
+  // size in settings order, its [first, first + count) range of placements.
+  struct Placements {
+    torch::Tensor masks;
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+  };
+  static Placements placements(const PixabSettings& settings, int h, int w);
+
+  // Head passes per image: placements per perspective used.
+  static int64_t head_passes(const PixabSettings& settings, int h, int w);
+
+ private:
+  std::string id_;
+  PixabSettings settings_;
+  int head_batch_size_;
+};
+
+}  // namespace pixab
