@@ -2,10 +2,63 @@
 #include "pipeline/cli_config.hpp"
 
 #include <memory>
+#include <sstream>
 
 namespace pixab {
 
-std::vector<CLI::ConfigItem> SectionedTomlConfig::from_config(std::istream& input) const {
+namespace {
+
+// The part of a TOML line before a comment ('#' outside a string).
+std::string without_comment(const std::string& line) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '"' && (i == 0 || line[i - 1] != '\\')) quoted = !quoted;
+    if (line[i] == '#' && !quoted) return line.substr(0, i);
+  }
+  return line;
+}
+
+// '[' minus ']' outside strings.
+int open_brackets(const std::string& text) {
+  int depth = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) quoted = !quoted;
+    if (!quoted) depth += (text[i] == '[') - (text[i] == ']');
+  }
+  return depth;
+}
+
+// CLI11 2.1 reads an array only when it stands on one line; TOML also allows arrays across lines, with comments
+// and a trailing comma (configs/pixab-design-study.toml). Such arrays are joined into one line first.
+std::string join_multiline_arrays(std::istream& input) {
+  std::string out, line, pending;
+  while (std::getline(input, line)) {
+    if (pending.empty()) {
+      const std::string code = without_comment(line);
+      if (code.find('=') != std::string::npos && open_brackets(code) > 0) {
+        pending = code;
+      } else {
+        out += line + "\n";
+      }
+      continue;
+    }
+    pending += " " + without_comment(line);
+    if (open_brackets(pending) <= 0) {
+      const auto close = pending.find_last_of(']');
+      const auto last_item = pending.find_last_not_of(" \t", close - 1);
+      if (last_item != std::string::npos && pending[last_item] == ',') pending.erase(last_item, 1);
+      out += pending + "\n";
+      pending.clear();
+    }
+  }
+  return out + pending;  // an unclosed array is left for the parser to report
+}
+
+}  // namespace
+
+std::vector<CLI::ConfigItem> SectionedTomlConfig::from_config(std::istream& raw_input) const {
+  std::istringstream input(join_multiline_arrays(raw_input));
   std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
   std::vector<CLI::ConfigItem> routed;
   for (auto& item : items) {

@@ -21,9 +21,12 @@ void Progress::advance(std::size_t items) {
   }
 }
 
-void Progress::finish() { log_line(); }
+void Progress::finish() {
+  if (done_ != logged_done_) log_line();  // the last line, unless advance() just logged it
+}
 
-void Progress::log_line() const {
+void Progress::log_line() {
+  logged_done_ = done_;
   const double seconds = elapsed_seconds();
   const double rate = seconds > 0 ? done_ / seconds : 0.0;
   const double percent = total_ > 0 ? 100.0 * done_ / total_ : 100.0;

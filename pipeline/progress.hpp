@@ -11,15 +11,15 @@ class Progress {
   Progress(std::size_t total, double interval_seconds);
   // Adds finished items; logs when the interval has passed since the last line.
   void advance(std::size_t items);
-  // Logs the final line (always).
+  // Logs the final line (unless the last advance() logged it).
   void finish();
   double elapsed_seconds() const;
 
  private:
-  void log_line() const;
+  void log_line();
 
   using Clock = std::chrono::steady_clock;
-  std::size_t total_, done_ = 0;
+  std::size_t total_, done_ = 0, logged_done_ = static_cast<std::size_t>(-1);
   double interval_;
   Clock::time_point start_, last_line_;
 };

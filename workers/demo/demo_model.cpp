@@ -78,9 +78,10 @@ double seconds_since(Clock::time_point start) {
 }
 
 // ---- Data ----
-// Normalisation of the model input, derived from the training items as they appear on a black canvas (mostly
-// background) and rounded so that the metadata states it legibly; the three channels share it as items are
-// grey.
+// Normalisation of the model input. The mean is 0, so that the black background is 0 in model-input space: the
+// methods and metrics that remove a pixel by setting it to 0 there (Score-CAM's baseline, deletion, Average Drop)
+// then turn it into background, as on the canvases the model was trained on. The scale is the root mean square of
+// the training canvases, rounded so that the metadata states it legibly; the three channels share it (grey items).
 struct Normalisation {
   double mean = 0;
   double std = 1;
@@ -88,17 +89,14 @@ struct Normalisation {
 
 Normalisation canvas_normalisation(const FashionMnistSplit& train, int items) {
   const std::size_t item_pixels = static_cast<std::size_t>(train.rows) * train.cols;
-  double sum = 0, sum_squares = 0;
+  double sum_squares = 0;
   for (std::size_t i = 0; i < static_cast<std::size_t>(items) * item_pixels; ++i) {
     const double v = train.pixels[i] / 255.0;
-    sum += v;
     sum_squares += v * v;
   }
   const double canvas_pixels = static_cast<double>(items) * kDemoInputSize * kDemoInputSize;
-  const double mean = sum / canvas_pixels;
-  const double variance = sum_squares / canvas_pixels - mean * mean;
   const auto round4 = [](double v) { return std::round(v * 1e4) / 1e4; };
-  return {round4(mean), round4(std::sqrt(std::max(variance, 1e-4)))};
+  return {0.0, round4(std::sqrt(std::max(sum_squares / canvas_pixels, 1e-4)))};
 }
 
 struct Placement {

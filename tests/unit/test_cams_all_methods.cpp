@@ -1,0 +1,124 @@
+// Properties every method must have on a real (non-linear) network: maps finite and in [0,1], results independent of
+// the batch sizes of the head and full passes and of how images are batched; and the settings' text parsers.
+#include <gtest/gtest.h>
+
+#include "io/error.hpp"
+#include "tests/unit/test_support.hpp"
+#include "workers/cams/cam_method.hpp"
+
+namespace pixab {
+namespace {
+
+// A small CNN: conv + ReLU features on a 4x4 grid, a head with a non-linear spatial layer before pooling.
+constexpr const char* kSmallCnnSource = R"(
+def features(self, x):
+    return torch.relu(torch.conv2d(x, self.w1, self.b1, [2, 2], [1, 1]))
+
+def head(self, a):
+    y = torch.relu(torch.conv2d(a, self.w2, self.b2, [1, 1], [1, 1]))
+    return torch.matmul(torch.mean(y, [2, 3]), self.w3.t()) + self.b3
+
+def forward(self, x):
+    return self.head(self.features(x))
+)";
+
+class AllMethods : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(5);
+    const auto path = test::save_scripted_model(test::fresh_temp_dir("all-methods") + "/cnn.pt", kSmallCnnSource,
+                                                {{"w1", torch::randn({6, 3, 3, 3}) * 0.5},
+                                                 {"b1", torch::randn({6}) * 0.1},
+                                                 {"w2", torch::randn({5, 6, 3, 3}) * 0.3},
+                                                 {"b2", torch::randn({5}) * 0.1},
+                                                 {"w3", torch::randn({4, 5})},
+                                                 {"b3", torch::randn({4}) * 0.1}},
+                                                test::simple_meta_json(8, 8, 3, 4));
+    model_ = std::make_unique<Model>(Model::load(path, torch::kCPU));
+    inputs_ = torch::randn({3, 3, 8, 8});
+  }
+
+  // Every method's maps for the given images, as one tensor per method id.
+  std::map<std::string, torch::Tensor> maps(const torch::Tensor& inputs, const CamSettings& settings) {
+    std::map<std::string, torch::Tensor> out;
+    CamBatch batch(*model_, inputs, true);
+    batch.set_targets(std::get<1>(batch.logits().max(1)));
+    for (const auto& id : ids(settings)) out[id] = make_cam_method(id, settings)->compute(batch).maps;
+    return out;
+  }
+
+  static std::vector<std::string> ids(const CamSettings& settings) {
+    auto all = implemented_cam_methods();
+    for (const auto& [name, variant] : settings.variants) all.push_back("pixab_cam@" + name);
+    return all;
+  }
+
+  std::unique_ptr<Model> model_;
+  torch::Tensor inputs_;
+};
+
+TEST_F(AllMethods, MapsAreFiniteInUnitRangeAndNotAllZero) {
+  CamSettings settings;
+  settings.variants.push_back(parse_pixab_variant("same-strict: padding=same strict=true", settings.pixab));
+  for (const auto& [id, m] : maps(inputs_, settings)) {
+    EXPECT_EQ(m.sizes(), (std::vector<int64_t>{3, 4, 4})) << id;
+    EXPECT_TRUE(torch::isfinite(m).all().item<bool>()) << id;
+    EXPECT_GE(m.min().item<float>(), 0.f) << id;
+    EXPECT_LE(m.max().item<float>(), 1.f) << id;
+    // s() maps the maximum of a non-constant map to exactly 1: a map is all zero only when ReLU removed everything.
+    for (int i = 0; i < 3; ++i) {
+      const float peak = m[i].max().item<float>();
+      EXPECT_TRUE(peak == 1.f || peak == 0.f) << id << " image " << i << " peak " << peak;
+    }
+  }
+}
+
+TEST_F(AllMethods, ResultsDoNotDependOnBatchSizes) {
+  CamSettings large, small;
+  small.head_batch_size = 7;  // not a divisor of K = 6 rows per image or of the placement count
+  small.full_batch_size = 5;
+  const auto reference = maps(inputs_, large);
+  const auto rechunked = maps(inputs_, small);
+  for (const auto& [id, m] : reference) {
+    EXPECT_TRUE(torch::allclose(m, rechunked.at(id), 0, 1e-5)) << id;
+  }
+  // One image at a time gives the same maps as the batch of three.
+  for (int i = 0; i < 3; ++i) {
+    const auto single = maps(inputs_.slice(0, i, i + 1), small);
+    for (const auto& [id, m] : reference) {
+      EXPECT_TRUE(torch::allclose(m[i], single.at(id)[0], 0, 1e-5)) << id << " image " << i;
+    }
+  }
+}
+
+TEST(CamSettingsText, VariantsInheritAndOverride) {
+  PixabSettings base;
+  base.score = ScoreKind::kLogit;
+  const auto [name, v] = parse_pixab_variant("b22-del: boxes=2x2,3x1 terms=deletion", base);
+  EXPECT_EQ(name, "b22-del");
+  EXPECT_EQ(v.boxes, (std::vector<std::pair<int, int>>{{2, 2}, {3, 1}}));
+  EXPECT_EQ(v.terms, PixabSettings::Terms::kDeletion);
+  EXPECT_EQ(v.score, ScoreKind::kLogit);  // inherited from the [pixab] table
+  EXPECT_EQ(v.padding, PixabSettings::Padding::kFull);
+}
+
+TEST(CamSettingsText, BadTextIsAConfigError) {
+  const PixabSettings base;
+  EXPECT_THROW(parse_pixab_variant("no colon", base), ConfigError);
+  EXPECT_THROW(parse_pixab_variant("x: boxes=2by2", base), ConfigError);
+  EXPECT_THROW(parse_pixab_variant("x: terms=all", base), ConfigError);
+  EXPECT_THROW(parse_pixab_variant("x: colour=red", base), ConfigError);
+  EXPECT_THROW(parse_pixab_variant("a@b: strict=true", base), ConfigError);
+  EXPECT_THROW(parse_box_size("0x2"), ConfigError);
+  EXPECT_EQ(parse_box_size("3x1"), (std::pair<int, int>{3, 1}));
+}
+
+TEST(CamRegistryVariants, UnknownVariantIsAConfigError) {
+  CamSettings settings;
+  settings.variants.push_back({"known", PixabSettings{}});
+  EXPECT_EQ(make_cam_method("pixab_cam@known", settings)->id(), "pixab_cam@known");
+  EXPECT_THROW(make_cam_method("pixab_cam@other", settings), ConfigError);
+}
+
+}  // namespace
+}  // namespace pixab
