@@ -5,7 +5,8 @@
 
 namespace pixab {
 
-// [x1, y1, x2, y2], 0-based pixel edges: pixel (i, j) is inside when its centre (j + 0.5, i + 0.5) is (metrics.md).
+// [x1, y1, x2, y2], 0-based pixel edges: pixel (i, j) is inside when its centre (j + 0.5, i + 0.5) is
+// (metrics.md).
 struct Box {
   float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
 };

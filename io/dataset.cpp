@@ -21,8 +21,8 @@ class VocLayoutDataset : public Dataset {
     const auto duplicate = std::adjacent_find(items_.begin(), items_.end(),
                                               [](const auto& a, const auto& b) { return a.id == b.id; });
     if (duplicate != items_.end()) {
-      throw ConfigError("dataset " + config.root + ": image set '" + config.split + "' lists '" + duplicate->id +
-                        "' twice");
+      throw ConfigError("dataset " + config.root + ": image set '" + config.split + "' lists '" +
+                        duplicate->id + "' twice");
     }
   }
 
@@ -36,7 +36,8 @@ class VocLayoutDataset : public Dataset {
       throw ItemError(ItemStatus::kBadAnnotation, e.what());
     }
     std::vector<AnnotatedObject> objects;
-    for (const auto& object : annotation.objects) objects.push_back({object.name, object.box, object.difficult});
+    for (const auto& object : annotation.objects)
+      objects.push_back({object.name, object.box, object.difficult});
     return objects;
   }
 

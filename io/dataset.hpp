@@ -1,4 +1,5 @@
-// Datasets as the run sees them: a list of items (image + annotation paths) and, per item, its annotated objects.
+// Datasets as the run sees them: a list of items (image + annotation paths) and, per item, its annotated
+// objects.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,5 @@
-// The project's exception hierarchy: one base, one class per kind of failure, each mapped to an exit code by main.
+// The project's exception hierarchy: one base, one class per kind of failure, each mapped to an exit code by
+// main.
 #pragma once
 
 #include <stdexcept>

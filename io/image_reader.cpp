@@ -14,7 +14,8 @@ DecodedImage read_image_rgb8(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw ItemError(ItemStatus::kMissing, "file not found: " + path);
 
-  // IMREAD_UNCHANGED keeps 16-bit samples and alpha so that each conversion can be flagged, not done silently.
+  // IMREAD_UNCHANGED keeps 16-bit samples and alpha so that each conversion can be flagged, not done
+  // silently.
   cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
   if (raw.empty()) throw ItemError(ItemStatus::kUnreadable, "cannot decode as an image: " + path);
 

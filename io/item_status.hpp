@@ -28,7 +28,8 @@ enum ItemFlag : std::uint32_t {
   kFlagAlphaDropped = 1u << 2,
   kFlagDepth16Converted = 1u << 3,
   kFlagCmykConverted = 1u << 4,
-  kFlagPixabNonPositiveScore = 1u << 5,  // a Pixab-CAM denominator (Y or Y~, logit score) <= 0: its terms flip sign
+  kFlagPixabNonPositiveScore =
+      1u << 5,  // a Pixab-CAM denominator (Y or Y~, logit score) <= 0: its terms flip sign
 };
 
 // An item that cannot be used: carries the status code stored in /items/status; the run goes on.

@@ -31,7 +31,8 @@ torch::Device parse_device(const std::string& text) {
   if (text.rfind("cuda", 0) == 0) {
     int index = 0;
     if (text.size() > 4) {
-      if (text[4] != ':' || text.size() == 5 || text.find_first_not_of("0123456789", 5) != std::string::npos) {
+      if (text[4] != ':' || text.size() == 5 ||
+          text.find_first_not_of("0123456789", 5) != std::string::npos) {
         throw ConfigError("device: expected cpu, cuda or cuda:N, got '" + text + "'");
       }
       index = std::stoi(text.substr(5));
@@ -105,10 +106,12 @@ void Model::check_contract() {
   feature_channels_ = static_cast<int>(a.size(1));
   grid_height_ = static_cast<int>(a.size(2));
   grid_width_ = static_cast<int>(a.size(3));
-  for (const auto& [method, out] : {std::pair{"head", call("head", a)}, std::pair{"forward", call("forward", zeros)}}) {
+  for (const auto& [method, out] :
+       {std::pair{"head", call("head", a)}, std::pair{"forward", call("forward", zeros)}}) {
     if (out.dim() != 2 || out.size(0) != 2 || out.size(1) != meta_.num_classes) {
-      throw ModelError("model " + path_ + ": " + method + " must return [B," + std::to_string(meta_.num_classes) +
-                       "] (num_classes from pixab.json), got " + shape_text(out));
+      throw ModelError("model " + path_ + ": " + method + " must return [B," +
+                       std::to_string(meta_.num_classes) + "] (num_classes from pixab.json), got " +
+                       shape_text(out));
     }
   }
 

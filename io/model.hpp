@@ -1,4 +1,5 @@
-// A TorchScript model under the model contract: features / head / forward plus pixab.json (docs/model-contract.md).
+// A TorchScript model under the model contract: features / head / forward plus pixab.json
+// (docs/model-contract.md).
 #pragma once
 
 #include <torch/script.h>
@@ -11,8 +12,9 @@ namespace pixab {
 
 class Model {
  public:
-  // Loads and checks the contract (methods, shapes on a dry run, forward == head(features), metadata). ModelError
-  // naming the file and the problem on any violation. TorchScript is code: only load files you trust.
+  // Loads and checks the contract (methods, shapes on a dry run, forward == head(features), metadata).
+  // ModelError naming the file and the problem on any violation. TorchScript is code: only load files you
+  // trust.
   static Model load(const std::string& path, const torch::Device& device);
 
   torch::Tensor features(const torch::Tensor& x) const;  // [B,C,H,W] -> [B,K,h,w]

@@ -44,10 +44,11 @@ int positive_int(const json& value, const char* key, const std::string& where) {
   return value.get<int>();
 }
 
-std::vector<double> number_list(const json& value, const char* key, std::size_t expected, const std::string& where) {
+std::vector<double> number_list(const json& value, const char* key, std::size_t expected,
+                                const std::string& where) {
   if (!value.is_array() || value.size() != expected) {
-    fail(where, std::string("'") + key + "' must be a list of " + std::to_string(expected) + " numbers, got " +
-                    value.dump());
+    fail(where, std::string("'") + key + "' must be a list of " + std::to_string(expected) +
+                    " numbers, got " + value.dump());
   }
   std::vector<double> out;
   for (const auto& v : value) {
@@ -63,7 +64,8 @@ std::vector<std::string> string_list(const json& doc, const char* key, std::size
   const json& value = doc.at(key);
   if (!value.is_array() || value.size() != expected) {
     fail(where, std::string("'") + key + "' must be a list of num_classes (" + std::to_string(expected) +
-                    ") strings, got " + (value.is_array() ? std::to_string(value.size()) + " entries" : value.dump()));
+                    ") strings, got " +
+                    (value.is_array() ? std::to_string(value.size()) + " entries" : value.dump()));
   }
   std::vector<std::string> out;
   for (const auto& v : value) {
@@ -111,7 +113,8 @@ ModelMeta parse_model_meta(const std::string& json_text, const std::string& wher
   meta.name = name.get<std::string>();
 
   const json& size = required(doc, "input_size", where);
-  if (!size.is_array() || size.size() != 2) fail(where, "'input_size' must be [height, width], got " + size.dump());
+  if (!size.is_array() || size.size() != 2)
+    fail(where, "'input_size' must be [height, width], got " + size.dump());
   meta.input_height = positive_int(size[0], "input_size[0]", where);
   meta.input_width = positive_int(size[1], "input_size[1]", where);
   meta.channels = positive_int(required(doc, "channels", where), "channels", where);

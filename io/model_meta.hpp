@@ -33,7 +33,8 @@ struct ModelMeta {
 // Parses and validates pixab.json; `where` names the model file in every error (ModelError).
 ModelMeta parse_model_meta(const std::string& json_text, const std::string& where);
 
-// Serialises the metadata (plus any extra keys, e.g. the demo model's test accuracy, given as a JSON object text).
+// Serialises the metadata (plus any extra keys, e.g. the demo model's test accuracy, given as a JSON object
+// text).
 std::string model_meta_to_json(const ModelMeta& meta, const std::string& extra_json_object = "{}");
 
 }  // namespace pixab

@@ -42,7 +42,8 @@ struct ResultsData {
   std::map<std::string, std::int64_t> int_attributes;
 };
 
-// Writes `data` to `path` atomically: a temporary file beside it, flushed, fsynced, then renamed. IoError on failure.
+// Writes `data` to `path` atomically: a temporary file beside it, flushed, fsynced, then renamed. IoError on
+// failure.
 void write_results_file(const std::string& path, const ResultsData& data);
 
 // Reads a whole results file back (items, every float dataset, the root attributes). IoError on failure.

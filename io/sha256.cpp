@@ -16,7 +16,8 @@ namespace {
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: cannot initialise");
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
+      throw Error("SHA-256: cannot initialise");
   }
   void update(const char* data, std::size_t size) {
     if (EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("SHA-256: update failed");

@@ -22,8 +22,8 @@ struct VocAnnotation {
   std::string folder;  // as in <folder>: the dataset's name, e.g. "VOC2007"
 };
 
-// One entry of the image set: the image id and where its files are. The annotation is parsed later, per item, so
-// that a malformed XML fails only its own item.
+// One entry of the image set: the image id and where its files are. The annotation is parsed later, per item,
+// so that a malformed XML fails only its own item.
 struct VocEntry {
   std::string id;               // e.g. "000001"
   std::string image_path;       // root/JPEGImages/<id>.jpg (or .png / .jpeg, whichever exists)
@@ -36,7 +36,8 @@ std::vector<VocEntry> list_voc_split(const std::string& root, const std::string&
 // Parses one annotation file. InputError naming the file for a missing or malformed file.
 VocAnnotation read_voc_annotation(const std::string& path);
 
-// Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based inclusive.
+// Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based
+// inclusive.
 void write_voc_annotation(const std::string& path, const VocAnnotation& annotation);
 
 }  // namespace pixab

@@ -29,8 +29,9 @@ int open_brackets(const std::string& text) {
   return depth;
 }
 
-// CLI11 2.1 reads an array only when it stands on one line; TOML also allows arrays across lines, with comments
-// and a trailing comma (configs/pixab-design-study.toml). Such arrays are joined into one line first.
+// CLI11 2.1 reads an array only when it stands on one line; TOML also allows arrays across lines, with
+// comments and a trailing comma (configs/pixab-design-study.toml). Such arrays are joined into one line
+// first.
 std::string join_multiline_arrays(std::istream& input) {
   std::string out, line, pending;
   while (std::getline(input, line)) {
@@ -73,16 +74,18 @@ std::vector<CLI::ConfigItem> SectionedTomlConfig::from_config(std::istream& raw_
 }
 
 void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
-  // --config belongs to the top-level app (where CLI11 reads config files); fallthrough lets users write it after
-  // the subcommand, as `pixab run --config FILE`.
+  // --config belongs to the top-level app (where CLI11 reads config files); fallthrough lets users write it
+  // after the subcommand, as `pixab run --config FILE`.
   app.config_formatter(std::make_shared<SectionedTomlConfig>(run.get_name()));
   app.set_config("--config", "", "TOML config file of `run`; every key can also be given as --key")
       ->check(CLI::ExistingFile);
   run.fallthrough();
   run.footer(
       "Config file: --config FILE (TOML). Every key is one of the options above: top-level keys as written,\n"
-      "[section] key = value as --section.key (e.g. [dataset] root = \"x\" is --dataset.root x). The command\n"
-      "line overrides the file; an unknown key is an error. Relative paths are relative to the working folder.");
+      "[section] key = value as --section.key (e.g. [dataset] root = \"x\" is --dataset.root x). The "
+      "command\n"
+      "line overrides the file; an unknown key is an error. Relative paths are relative to the working "
+      "folder.");
   app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not be silently ignored
   run.add_option("--model", c.model, "TorchScript model file (docs/model-contract.md)")->required();
   run.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
@@ -123,9 +126,11 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       ->check(CLI::IsMember({"logit", "prob"}))
       ->default_str("logit");
   run.add_flag("--store_weights", c.store_weights, "store channel weights in /weights/<method> (large)");
-  run.add_flag("--store_pixab_maps", c.store_pixab_maps, "store Pixab-CAM's D and R maps in /pixab/<method>/");
+  run.add_flag("--store_pixab_maps", c.store_pixab_maps,
+               "store Pixab-CAM's D and R maps in /pixab/<method>/");
 
-  // The [pixab] table: each key goes through the same parser as a variant's keys, so both accept the same values.
+  // The [pixab] table: each key goes through the same parser as a variant's keys, so both accept the same
+  // values.
   for (const char* key : {"padding", "terms", "score", "strict"}) {
     run.add_option_function<std::string>(
         std::string("--pixab.") + key,
@@ -150,6 +155,8 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       "named Pixab-CAM variants, \"name: key=value ...\", each computed as pixab_cam@name");
 }
 
-std::string effective_config_toml(const CLI::App& run) { return run.config_to_str(/*default_also=*/true, false); }
+std::string effective_config_toml(const CLI::App& run) {
+  return run.config_to_str(/*default_also=*/true, false);
+}
 
 }  // namespace pixab

@@ -1,4 +1,5 @@
-// The run's configuration: one struct, its command-line options, and TOML config files mapped onto the same options
+// The run's configuration: one struct, its command-line options, and TOML config files mapped onto the same
+// options
 // (`[dataset] root = "x"` in a file is `--dataset.root x` on the command line).
 #pragma once
 
@@ -32,8 +33,8 @@ struct RunConfig {
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R
 };
 
-// CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is --a.b
-// of the subcommand the config file is for.
+// CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is
+// --a.b of the subcommand the config file is for.
 class SectionedTomlConfig : public CLI::ConfigTOML {
  public:
   explicit SectionedTomlConfig(std::string subcommand) : subcommand_(std::move(subcommand)) {}

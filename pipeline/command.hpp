@@ -17,5 +17,8 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv);
 Command add_report_command(CLI::App& app);
 Command add_demo_model_command(CLI::App& app);
 Command add_demo_data_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);    // pipeline/bench.cpp
+Command add_explain_command(CLI::App& app);  // pipeline/figures.cpp
+Command add_render_command(CLI::App& app);   // pipeline/figures.cpp
 
 }  // namespace pixab

@@ -1,4 +1,5 @@
-// Subcommands of `pixab`, wired to the layers below; every error is turned into a message and an exit code here.
+// Subcommands of `pixab`, wired to the layers below; every error is turned into a message and an exit code
+// here.
 #include "pipeline/commands.hpp"
 
 #include <mpi.h>
@@ -23,8 +24,8 @@ namespace pixab {
 
 namespace {
 
-// MPI is started only by the subcommands that run jobs, so that --help, report and the demo builders work where
-// no MPI launcher is set up.
+// MPI is started only by the subcommands that run jobs, so that --help, report and the demo builders work
+// where no MPI launcher is set up.
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv) {
@@ -45,7 +46,8 @@ class MpiSession {
 
 Command add_run_command(CLI::App& app, int* argc, char*** argv) {
   auto config = std::make_shared<RunConfig>();
-  CLI::App* run = app.add_subcommand("run", "explain every item of a dataset and write one HDF5 results file");
+  CLI::App* run =
+      app.add_subcommand("run", "explain every item of a dataset and write one HDF5 results file");
   add_run_options(app, *run, *config);
   return {run, [config, run, argc, argv] {
             MpiSession mpi(argc, argv);
@@ -85,7 +87,8 @@ Command add_demo_model_command(CLI::App& app) {
   cmd->add_option("--test_items", options->test_items, "test items for the accuracy (0: all 10000)");
   cmd->add_option("--threads", options->threads, "CPU threads (0: all cores)");
   cmd->add_option("--seed", options->seed, "training seed")->capture_default_str();
-  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")->default_str(kFashionMnistDir);
+  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")
+      ->default_str(kFashionMnistDir);
   return {cmd, [out, options] {
             const DemoModelReport r = build_demo_model(*out, *options);
             spdlog::info("demo model written to {}: test accuracy {:.2f}% after {} epochs ({:.0f} s)", *out,
@@ -99,9 +102,12 @@ Command add_demo_data_command(CLI::App& app) {
   auto options = std::make_shared<DemoDataOptions>();
   CLI::App* cmd = app.add_subcommand("demo-data", "write the demo dataset (VOC layout) from Fashion-MNIST");
   cmd->add_option("--out", *out, "dataset folder to write")->required();
-  cmd->add_option("--images", options->images, "number of images")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--images", options->images, "number of images")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--seed", options->seed, "seed")->capture_default_str();
-  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")->default_str(kFashionMnistDir);
+  cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")
+      ->default_str(kFashionMnistDir);
   return {cmd, [out, options] {
             const int objects = write_demo_data(*out, *options);
             spdlog::info("demo dataset written to {}: {} images, {} objects", *out, options->images, objects);
@@ -115,8 +121,13 @@ int main_cli(int argc, char** argv) {
   app.set_version_flag("--version", [] { return version_report(); });
   app.require_subcommand(1);
 
-  const std::vector<Command> commands{add_run_command(app, &argc, &argv), add_report_command(app),
-                                      add_demo_model_command(app), add_demo_data_command(app)};
+  const std::vector<Command> commands{add_run_command(app, &argc, &argv),
+                                      add_report_command(app),
+                                      add_demo_model_command(app),
+                                      add_demo_data_command(app),
+                                      add_explain_command(app),
+                                      add_render_command(app),
+                                      add_bench_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -132,7 +143,8 @@ int main_cli(int argc, char** argv) {
     const std::string marker = "parse run.";
     const auto at = what.find(marker);
     std::cerr << "pixab: "
-              << (at == std::string::npos ? what : "unknown config key '" + what.substr(at + marker.size()) + "'")
+              << (at == std::string::npos ? what
+                                          : "unknown config key '" + what.substr(at + marker.size()) + "'")
               << "\nRun 'pixab run --help' for the keys.\n";
     return kExitConfig;
   } catch (const ConfigError& e) {  // from option callbacks that parse values ([pixab] keys, variants)

@@ -31,8 +31,8 @@ void Progress::log_line() {
   const double rate = seconds > 0 ? done_ / seconds : 0.0;
   const double percent = total_ > 0 ? 100.0 * done_ / total_ : 100.0;
   const double eta = rate > 0 ? (total_ - done_) / rate : 0.0;
-  spdlog::info("progress: {}/{} items ({:.1f}%), {:.2f} items/s, elapsed {:.0f} s, ETA {:.0f} s", done_, total_,
-               percent, rate, seconds, eta);
+  spdlog::info("progress: {}/{} items ({:.1f}%), {:.2f} items/s, elapsed {:.0f} s, ETA {:.0f} s", done_,
+               total_, percent, rate, seconds, eta);
 }
 
 }  // namespace pixab

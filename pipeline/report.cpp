@@ -53,9 +53,9 @@ void print_report(const std::string& results_path, std::ostream& out) {
     const auto it = data.text_attributes.find(key);
     return it == data.text_attributes.end() ? std::string("-") : it->second;
   };
-  out << fmt::format("model: `{}` (sha256 {}), dataset: `{}`, created {}, pixab {}\n\n", attribute("model_path"),
-                     attribute("model_sha256").substr(0, 12), attribute("dataset"), attribute("created"),
-                     attribute("software_version"));
+  out << fmt::format("model: `{}` (sha256 {}), dataset: `{}`, created {}, pixab {}\n\n",
+                     attribute("model_path"), attribute("model_sha256").substr(0, 12), attribute("dataset"),
+                     attribute("created"), attribute("software_version"));
 
   out << "## Items\n\n| status | items |\n|---|---:|\n";
   for (const auto& [status, count] : by_status) out << fmt::format("| {} | {} |\n", status, count);
@@ -68,7 +68,8 @@ void print_report(const std::string& results_path, std::ostream& out) {
     const MapStatistics s = map_statistics(array, data.items);
     const double mean = s.values ? s.value_sum / s.values : std::nan("");
     const double area = s.maps ? 100.0 * s.area_above_half / s.maps : std::nan("");
-    out << fmt::format("| {} | {} | {:.4f} | {:.2f} | {} |\n", path.substr(5), s.maps, mean, area, s.all_zero);
+    out << fmt::format("| {} | {} | {:.4f} | {:.2f} | {} |\n", path.substr(5), s.maps, mean, area,
+                       s.all_zero);
   }
 }
 

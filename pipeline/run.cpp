@@ -1,11 +1,11 @@
-// The run: model and dataset checks up front, the manifest, items processed in chunks with progress, one results
-// file written atomically with its provenance.
+// The run: model and dataset checks up front, the manifest, items processed in chunks with progress, one
+// results file written atomically with its provenance.
 #include "pipeline/run.hpp"
 
+#include <ATen/Parallel.h>
 #include <fmt/ranges.h>
 #include <mpi.h>
 #include <spdlog/spdlog.h>
-#include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <unistd.h>
 
@@ -43,11 +43,12 @@ std::string hostname() {
   return name;
 }
 
-// The manifest fixes the rows of the results file: items sorted by id, cut to the limit. Its hash lets a later
-// resume or comparison prove it saw the same list.
+// The manifest fixes the rows of the results file: items sorted by id, cut to the limit. Its hash lets a
+// later resume or comparison prove it saw the same list.
 std::vector<DatasetItem> build_manifest(const Dataset& dataset, int limit) {
   std::vector<DatasetItem> items = dataset.items();
-  if (limit > 0 && static_cast<std::size_t>(limit) < items.size()) items.resize(static_cast<std::size_t>(limit));
+  if (limit > 0 && static_cast<std::size_t>(limit) < items.size())
+    items.resize(static_cast<std::size_t>(limit));
   return items;
 }
 
@@ -79,17 +80,20 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   int ranks = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   if (ranks > 1) {
-    throw ConfigError("this version of pixab runs on one rank; start it without mpirun (distributed work claiming "
-                      "is not implemented yet)");
+    throw ConfigError(
+        "this version of pixab runs on one rank; start it without mpirun (distributed work claiming "
+        "is not implemented yet)");
   }
-  const int threads = config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(std::max(1, threads));
 
   const torch::Device device = parse_device(config.device);
   const Model model = Model::load(config.model, device);
-  spdlog::info("model {} ({}), input {}x{}, target layer grid {}x{} with {} channels, {} classes, on {}", model.path(),
-               model.meta().name, model.meta().input_height, model.meta().input_width, model.grid_height(),
-               model.grid_width(), model.feature_channels(), model.meta().num_classes, device.str());
+  spdlog::info("model {} ({}), input {}x{}, target layer grid {}x{} with {} channels, {} classes, on {}",
+               model.path(), model.meta().name, model.meta().input_height, model.meta().input_width,
+               model.grid_height(), model.grid_width(), model.feature_channels(), model.meta().num_classes,
+               device.str());
 
   const auto dataset = open_dataset(config.dataset);
   const std::vector<DatasetItem> manifest = build_manifest(*dataset, config.limit);
@@ -141,8 +145,9 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
     results.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
   }
-  const auto failed = static_cast<std::int64_t>(std::count_if(
-      results.items.begin(), results.items.end(), [](const ItemRecord& r) { return r.status != ItemStatus::kOk; }));
+  const auto failed = static_cast<std::int64_t>(
+      std::count_if(results.items.begin(), results.items.end(),
+                    [](const ItemRecord& r) { return r.status != ItemStatus::kOk; }));
 
   auto& text = results.text_attributes;
   text["software"] = "pixab";

@@ -11,7 +11,8 @@ namespace pixab {
 // (resumable), 4 internal error.
 enum ExitCode : int { kExitOk = 0, kExitConfig = 1, kExitItemErrors = 2, kExitSignal = 3, kExitInternal = 4 };
 
-// Runs the job; throws ConfigError/ModelError before any work for bad settings. Returns kExitOk or kExitItemErrors.
+// Runs the job; throws ConfigError/ModelError before any work for bad settings. Returns kExitOk or
+// kExitItemErrors.
 int run_job(const RunConfig& config, const std::string& effective_config);
 
 }  // namespace pixab

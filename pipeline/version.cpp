@@ -3,8 +3,8 @@
 
 #include <H5public.h>
 #include <mpi.h>
-#include <opencv2/core/version.hpp>
 #include <torch/version.h>
+#include <opencv2/core/version.hpp>
 
 #include <sstream>
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: set up, prepare the demo model and dataset once (cached in build/demo/), run the demo
-# job (configs/demo.toml) into results/demo.h5 and print its report.
+# job (configs/demo.toml) into results/demo.h5, print its report and draw figures of a few items.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$PIXAB_ROOT"
@@ -23,5 +23,6 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
   exit "$status"
 fi
 "$PIXAB" report results/demo.h5 | tee results/demo-report.md
-echo "Results: results/demo.h5 (report: results/demo-report.md)"
+"$PIXAB" render results/demo.h5 --out results/figures --items 4
+echo "Results: results/demo.h5 (report: results/demo-report.md, figures of the first 4 items: results/figures/)"
 exit "$status"

@@ -1,4 +1,5 @@
-// Item processing: every image is read once, every batch goes through features once, and all methods share it.
+// Item processing: every image is read once, every batch goes through features once, and all methods share
+// it.
 #include "workers/item_processor.hpp"
 
 #include <algorithm>
@@ -21,9 +22,10 @@ struct ItemProcessor::Prepared {
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
     : model_(model), dataset_(dataset), options_(std::move(options)) {
   if (options_.target != "predicted") {
-    throw ConfigError("target '" + options_.target +
-                      "' is not supported for this dataset (supported: predicted; image-level labels come with "
-                      "single-label datasets)");
+    throw ConfigError(
+        "target '" + options_.target +
+        "' is not supported for this dataset (supported: predicted; image-level labels come with "
+        "single-label datasets)");
   }
   if (options_.methods.empty()) throw ConfigError("methods: at least one CAM method is needed");
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
@@ -58,7 +60,8 @@ ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) con
   for (const auto& [path, row_shape] : array_layout()) {
     std::size_t row_size = 1;
     for (auto d : row_shape) row_size *= d;
-    out.arrays[path] = {row_shape, std::vector<float>(items.size() * row_size, std::numeric_limits<float>::quiet_NaN())};
+    out.arrays[path] = {row_shape,
+                        std::vector<float>(items.size() * row_size, std::numeric_limits<float>::quiet_NaN())};
   }
   out.records.resize(items.size());
 
@@ -88,7 +91,8 @@ ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) con
   const std::size_t batch_size = static_cast<std::size_t>(options_.batch_size);
   for (std::size_t start = 0; start < prepared.size(); start += batch_size) {
     std::vector<Prepared*> batch;
-    for (std::size_t i = start; i < std::min(prepared.size(), start + batch_size); ++i) batch.push_back(&prepared[i]);
+    for (std::size_t i = start; i < std::min(prepared.size(), start + batch_size); ++i)
+      batch.push_back(&prepared[i]);
     run_batch_or_isolate(batch, out);
   }
   return out;
@@ -126,9 +130,11 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   for (const auto& method : methods_) {
     CamResult result = method->compute(cams);
     rows.emplace_back("maps/" + method->id(), result.maps);
-    if (options_.store_weights && result.weights.defined()) rows.emplace_back("weights/" + method->id(), result.weights);
+    if (options_.store_weights && result.weights.defined())
+      rows.emplace_back("weights/" + method->id(), result.weights);
     if (options_.store_pixab_maps) {
-      for (const auto& [name, map] : result.extra_maps) rows.emplace_back("pixab/" + method->id() + "/" + name, map);
+      for (const auto& [name, map] : result.extra_maps)
+        rows.emplace_back("pixab/" + method->id() + "/" + name, map);
     }
     if (result.flags.defined()) flags = flags | result.flags.to(torch::kCPU, torch::kInt);
   }

@@ -1,5 +1,5 @@
-// Per-item work: decode, preprocess, pick the target, run every CAM method on batches of images, and produce the
-// rows of the results file. No MPI here: the pipeline hands it lists of items.
+// Per-item work: decode, preprocess, pick the target, run every CAM method on batches of images, and produce
+// the rows of the results file. No MPI here: the pipeline hands it lists of items.
 #pragma once
 
 #include <map>
@@ -23,7 +23,8 @@ struct ProcessOptions {
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R [N,h,w]
 };
 
-// Per-item float arrays by in-file path ("maps/grad_cam"): every row has the same shape; failed items' rows are NaN.
+// Per-item float arrays by in-file path ("maps/grad_cam"): every row has the same shape; failed items' rows
+// are NaN.
 struct ItemArrays {
   std::vector<std::uint64_t> row_shape;
   std::vector<float> values;  // rows * prod(row_shape)

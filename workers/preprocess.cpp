@@ -48,7 +48,8 @@ cv::Mat resize_to_input(const cv::Mat& rgb, const ModelMeta& meta) {
 
 torch::Tensor to_model_input(const cv::Mat& rgb, const ModelMeta& meta) {
   if (rgb.type() != CV_8UC3) throw Error("to_model_input expects 8-bit RGB");
-  if (meta.channels != 3) throw ModelError("model " + meta.name + ": only 3-channel (RGB) models are supported");
+  if (meta.channels != 3)
+    throw ModelError("model " + meta.name + ": only 3-channel (RGB) models are supported");
   const cv::Mat input = resize_to_input(rgb, meta);
   torch::Tensor hwc =
       torch::from_blob(input.data, {input.rows, input.cols, 3}, torch::kUInt8).to(torch::kFloat).div_(255.0);

@@ -1,9 +1,9 @@
-// Preprocessing exactly as the model contract says: resize (stretch, or shorter side then centre crop), scale to
-// [0,1], normalise by mean/std, channels first; and the same geometry applied to boxes.
+// Preprocessing exactly as the model contract says: resize (stretch, or shorter side then centre crop), scale
+// to [0,1], normalise by mean/std, channels first; and the same geometry applied to boxes.
 #pragma once
 
-#include <opencv2/core.hpp>
 #include <torch/script.h>
+#include <opencv2/core.hpp>
 
 #include "io/box.hpp"
 #include "io/model_meta.hpp"

@@ -1,4 +1,5 @@
-// A random source whose draws are the same on every platform and standard library (std:: distributions are not).
+// A random source whose draws are the same on every platform and standard library (std:: distributions are
+// not).
 #pragma once
 
 #include <cstdint>

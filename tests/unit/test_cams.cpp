@@ -1,17 +1,19 @@
 // CAM methods against numbers computed by hand, and the invariants of methods.md they must satisfy.
 #include <gtest/gtest.h>
 
+#include "tests/unit/test_support.hpp"
 #include "workers/cams/activation_cam.hpp"
 #include "workers/cams/cam_math.hpp"
 #include "workers/cams/grad_cam.hpp"
-#include "tests/unit/test_support.hpp"
 
 namespace pixab {
 namespace {
 
 void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-6) {
   ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n" << actual << "\nexpected\n" << expected;
+  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
+                                                               << actual << "\nexpected\n"
+                                                               << expected;
 }
 
 // The hand-checkable case: K = 2 channels on a 2x2 grid, a head z = W mean_ij(A) + b with 2 classes.
@@ -20,12 +22,10 @@ void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expect
 class HandCase : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string dir = test::fresh_temp_dir("cams");
-    const auto path = test::save_scripted_model(
-        dir + "/gap.pt", test::kGapLinearSource,
+    model_ = std::make_unique<Model>(test::load_scripted_model(
+        "cams", test::kGapLinearSource,
         {{"weight", torch::tensor({{1.0f, -1.0f}, {0.5f, 2.0f}})}, {"bias", torch::zeros({2})}},
-        test::simple_meta_json(2, 2, 2, 2));
-    model_ = std::make_unique<Model>(Model::load(path, torch::kCPU));
+        test::simple_meta_json(2, 2, 2, 2)));
   }
 
   CamBatch batch(std::int64_t target) {
@@ -98,12 +98,10 @@ TEST(CamRegistry, UnknownMethodNamesTheKnownOnes) {
 
 TEST(CamBatchSharing, BatchedResultsEqualOneByOne) {
   // Images are independent: a batch of three gives each image's own maps, whatever the batch composition.
-  const std::string dir = test::fresh_temp_dir("cams-batch");
   torch::manual_seed(3);
-  const auto path = test::save_scripted_model(dir + "/gap.pt", test::kGapLinearSource,
-                                              {{"weight", torch::randn({4, 3})}, {"bias", torch::randn({4})}},
-                                              test::simple_meta_json(5, 5, 3, 4));
-  const Model model = Model::load(path, torch::kCPU);
+  const Model model = test::load_scripted_model(
+      "cams-batch", test::kGapLinearSource, {{"weight", torch::randn({4, 3})}, {"bias", torch::randn({4})}},
+      test::simple_meta_json(5, 5, 3, 4));
   const auto inputs = torch::rand({3, 3, 5, 5});
   CamBatch all(model, inputs, true);
   all.set_targets(std::get<1>(all.logits().max(1)));

@@ -1,5 +1,6 @@
-// Properties every method must have on a real (non-linear) network: maps finite and in [0,1], results independent of
-// the batch sizes of the head and full passes and of how images are batched; and the settings' text parsers.
+// Properties every method must have on a real (non-linear) network: maps finite and in [0,1], results
+// independent of the batch sizes of the head and full passes and of how images are batched; and the settings'
+// text parsers.
 #include <gtest/gtest.h>
 
 #include "io/error.hpp"
@@ -26,15 +27,14 @@ class AllMethods : public ::testing::Test {
  protected:
   void SetUp() override {
     torch::manual_seed(5);
-    const auto path = test::save_scripted_model(test::fresh_temp_dir("all-methods") + "/cnn.pt", kSmallCnnSource,
-                                                {{"w1", torch::randn({6, 3, 3, 3}) * 0.5},
-                                                 {"b1", torch::randn({6}) * 0.1},
-                                                 {"w2", torch::randn({5, 6, 3, 3}) * 0.3},
-                                                 {"b2", torch::randn({5}) * 0.1},
-                                                 {"w3", torch::randn({4, 5})},
-                                                 {"b3", torch::randn({4}) * 0.1}},
-                                                test::simple_meta_json(8, 8, 3, 4));
-    model_ = std::make_unique<Model>(Model::load(path, torch::kCPU));
+    model_ = std::make_unique<Model>(test::load_scripted_model("all-methods", kSmallCnnSource,
+                                                               {{"w1", torch::randn({6, 3, 3, 3}) * 0.5},
+                                                                {"b1", torch::randn({6}) * 0.1},
+                                                                {"w2", torch::randn({5, 6, 3, 3}) * 0.3},
+                                                                {"b2", torch::randn({5}) * 0.1},
+                                                                {"w3", torch::randn({4, 5})},
+                                                                {"b3", torch::randn({4}) * 0.1}},
+                                                               test::simple_meta_json(8, 8, 3, 4)));
     inputs_ = torch::randn({3, 3, 8, 8});
   }
 
@@ -65,7 +65,8 @@ TEST_F(AllMethods, MapsAreFiniteInUnitRangeAndNotAllZero) {
     EXPECT_TRUE(torch::isfinite(m).all().item<bool>()) << id;
     EXPECT_GE(m.min().item<float>(), 0.f) << id;
     EXPECT_LE(m.max().item<float>(), 1.f) << id;
-    // s() maps the maximum of a non-constant map to exactly 1: a map is all zero only when ReLU removed everything.
+    // s() maps the maximum of a non-constant map to exactly 1: a map is all zero only when ReLU removed
+    // everything.
     for (int i = 0; i < 3; ++i) {
       const float peak = m[i].max().item<float>();
       EXPECT_TRUE(peak == 1.f || peak == 0.f) << id << " image " << i << " peak " << peak;

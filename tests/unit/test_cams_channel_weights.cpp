@@ -1,4 +1,5 @@
-// Grad-CAM++, XGrad-CAM, Score-CAM and Ablation-CAM against numbers computed by hand (written out in comments).
+// Grad-CAM++, XGrad-CAM, Score-CAM and Ablation-CAM against numbers computed by hand (written out in
+// comments).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -6,9 +7,9 @@
 #include "io/item_status.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/cams/ablation_cam.hpp"
+#include "workers/cams/cam_math.hpp"
 #include "workers/cams/grad_cam_pp.hpp"
 #include "workers/cams/score_cam.hpp"
-#include "workers/cams/cam_math.hpp"
 #include "workers/cams/xgrad_cam.hpp"
 
 namespace pixab {
@@ -16,18 +17,21 @@ namespace {
 
 void expect_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-5) {
   ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n" << actual << "\nexpected\n" << expected;
+  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
+                                                               << actual << "\nexpected\n"
+                                                               << expected;
 }
 
 // A = (A^0, A^1) on a 2x2 grid: A^0 = [[1,2],[3,4]] (sum 10), A^1 = [[4,0],[0,0]] (sum 4).
-torch::Tensor hand_activations() { return torch::tensor({1.f, 2.f, 3.f, 4.f, 4.f, 0.f, 0.f, 0.f}).view({1, 2, 2, 2}); }
+torch::Tensor hand_activations() {
+  return torch::tensor({1.f, 2.f, 3.f, 4.f, 4.f, 0.f, 0.f, 0.f}).view({1, 2, 2, 2});
+}
 
 std::unique_ptr<Model> load(const std::string& name, const char* source,
-                            const std::vector<std::pair<std::string, torch::Tensor>>& parameters, int channels = 2,
-                            int classes = 2) {
-  const auto path = test::save_scripted_model(test::fresh_temp_dir(name) + "/m.pt", source, parameters,
-                                              test::simple_meta_json(2, 2, channels, classes));
-  return std::make_unique<Model>(Model::load(path, torch::kCPU));
+                            const std::vector<std::pair<std::string, torch::Tensor>>& parameters,
+                            int channels = 2, int classes = 2) {
+  return std::make_unique<Model>(
+      test::load_scripted_model(name, source, parameters, test::simple_meta_json(2, 2, channels, classes)));
 }
 
 // features = identity, z_c = sum_kij V_ckij A_kij: the gradient g = V_c differs from cell to cell.
@@ -61,8 +65,9 @@ class SpatialGradient : public ::testing::Test {
 
 TEST_F(SpatialGradient, GradCamPlusPlusClosedForm) {
   // alpha = g^2 / (2 g^2 + (sum_ab A^k_ab) g^3):
-  //   channel 0 (sum 10), g = 1, -1, 0, 2: alpha = 1/12, (relu(g) = 0), 0, 4/88 -> w0 = 1/12 + 2/22 = 0.1742424
-  //   channel 1 (sum 4),  g = 0.5, 0, 1, 0: alpha = 0.25/(0.5 + 0.5) = 0.25, 0, 1/6, 0 -> w1 = 0.125 + 1/6
+  //   channel 0 (sum 10), g = 1, -1, 0, 2: alpha = 1/12, (relu(g) = 0), 0, 4/88 -> w0 = 1/12 + 2/22 =
+  //   0.1742424 channel 1 (sum 4),  g = 0.5, 0, 1, 0: alpha = 0.25/(0.5 + 0.5) = 0.25, 0, 1/6, 0 -> w1 =
+  //   0.125 + 1/6
   auto b = batch();
   const CamResult r = GradCamPP().compute(b);
   const float w0 = 1.f / 12 + 2.f / 22, w1 = 0.125f + 1.f / 6;
@@ -73,7 +78,8 @@ TEST_F(SpatialGradient, GradCamPlusPlusClosedForm) {
 }
 
 TEST_F(SpatialGradient, XGradCamWeights) {
-  // A^0 / 10 = (0.1, 0.2, 0.3, 0.4) . g (1, -1, 0, 2) = 0.7;  A^1 / 4 = (1, 0, 0, 0) . g (0.5, 0, 1, 0) = 0.5.
+  // A^0 / 10 = (0.1, 0.2, 0.3, 0.4) . g (1, -1, 0, 2) = 0.7;  A^1 / 4 = (1, 0, 0, 0) . g (0.5, 0, 1, 0) =
+  // 0.5.
   auto b = batch();
   const CamResult r = XGradCam().compute(b);
   expect_near(r.weights, torch::tensor({{0.7f, 0.5f}}));
@@ -101,10 +107,11 @@ TEST(ScoreCam, HandCaseWithBaselineAndConstantChannel) {
   // A^0 = [[1,2],[3,4]], A^1 = 5 everywhere (constant: its mask s(U(A^1)) is all zero, so its weight is
   // p(0) - p(0) = 0). Input = A (identity features; H = h, so U is the identity).
   // Clean: mean A = (2.5, 5), z = (-2.5, 11.25): target 1. Baseline z(0) = b = (0, 1): p_1 = 1/(1 + e^-1).
-  // M0 = [[0,1/3],[2/3,1]]; x * M0 has means (5/3, 2.5): z = (5/3 - 2.5, 5/6 + 5 + 1) -> p_1 = 1/(1 + e^(-23/3)).
+  // M0 = [[0,1/3],[2/3,1]]; x * M0 has means (5/3, 2.5): z = (5/3 - 2.5, 5/6 + 5 + 1) -> p_1 = 1/(1 +
+  // e^(-23/3)).
   auto model = gap_model("score", torch::tensor({0.f, 1.f}));
-  const auto a = torch::cat({torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), torch::full({1, 1, 2, 2}, 5.f)},
-                            1);
+  const auto a =
+      torch::cat({torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), torch::full({1, 1, 2, 2}, 5.f)}, 1);
   CamBatch b(*model, a, false);
   b.set_targets(torch::tensor({1}));
   const CamResult r = ScoreCam(/*full_batch_size=*/1).compute(b);
@@ -134,7 +141,8 @@ TEST(AblationCam, GapHeadDropIsWeightTimesChannelMean) {
 }
 
 TEST(AblationCam, NonPositiveScoreIsFlaggedNotHidden) {
-  // With bias -5 on class 0, its logit is 1.5 - 5 = -3.5 <= 0: the weights flip sign and the image is flagged.
+  // With bias -5 on class 0, its logit is 1.5 - 5 = -3.5 <= 0: the weights flip sign and the image is
+  // flagged.
   auto model = gap_model("ablation-negative", torch::tensor({-5.f, 0.f}));
   CamBatch b(*model, hand_activations(), false);
   b.set_targets(torch::tensor({0}));

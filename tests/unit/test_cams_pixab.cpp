@@ -11,7 +11,9 @@ namespace {
 
 void expect_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-5) {
   ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n" << actual << "\nexpected\n" << expected;
+  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
+                                                               << actual << "\nexpected\n"
+                                                               << expected;
 }
 
 PixabSettings settings(std::vector<std::pair<int, int>> boxes, PixabSettings::Padding padding,
@@ -44,13 +46,13 @@ TEST(PixabPlacements, FullPaddingOnAnEightByEightGrid) {
 }
 
 TEST(PixabPlacements, SamePaddingAndOtherCounts) {
-  // same: h*w anchors per box size: 4 * 64 = 256 per perspective, 512 with both, a quarter of Ablation-CAM's 2048.
+  // same: h*w anchors per box size: 4 * 64 = 256 per perspective, 512 with both, a quarter of Ablation-CAM's
+  // 2048.
   const auto same = settings(kDefaultBoxes, PixabSettings::Padding::kSame);
   EXPECT_EQ(PixabCam::placements(same, 8, 8).masks.size(0), 256);
   EXPECT_EQ(PixabCam::head_passes(same, 8, 8), 512);
-  EXPECT_EQ(PixabCam::head_passes(settings({{3, 3}}, PixabSettings::Padding::kFull,
-                                           PixabSettings::Terms::kDeletion),
-                                  8, 8),
+  EXPECT_EQ(PixabCam::head_passes(
+                settings({{3, 3}}, PixabSettings::Padding::kFull, PixabSettings::Terms::kDeletion), 8, 8),
             100);
   // A clipped 'same' box at the bottom-right corner covers the corner cell only.
   const auto p = PixabCam::placements(settings({{2, 2}}, PixabSettings::Padding::kSame), 3, 3);
@@ -73,18 +75,20 @@ def forward(self, x):
 
 class HandHead : public ::testing::Test {
  protected:
-  // A = [[1,2],[3,4]]: V * A = [[1,-2],[0,4]], Y = z0 = 4, Y~ = head(0)_0 = 1. With the logit score and 1x1 boxes:
-  //   d = (Y - (Y - VA_ij)) / Y = VA / 4 = [[0.25,-0.5],[0,1]],  r = ((VA_ij + 1) - 1) / 1 = VA = [[1,-2],[0,4]].
+  // A = [[1,2],[3,4]]: V * A = [[1,-2],[0,4]], Y = z0 = 4, Y~ = head(0)_0 = 1. With the logit score and 1x1
+  // boxes:
+  //   d = (Y - (Y - VA_ij)) / Y = VA / 4 = [[0.25,-0.5],[0,1]],  r = ((VA_ij + 1) - 1) / 1 = VA =
+  //   [[1,-2],[0,4]].
   void SetUp() override {
-    const auto path = test::save_scripted_model(test::fresh_temp_dir("pixab-hand") + "/m.pt", kCellLinearSource,
-                                                {{"v", torch::tensor({{1.f, -1.f}, {0.f, 1.f}})}},
-                                                test::simple_meta_json(2, 2, 1, 2));
-    model_ = std::make_unique<Model>(Model::load(path, torch::kCPU));
+    model_ = std::make_unique<Model>(test::load_scripted_model(
+        "pixab-hand", kCellLinearSource, {{"v", torch::tensor({{1.f, -1.f}, {0.f, 1.f}})}},
+        test::simple_meta_json(2, 2, 1, 2)));
   }
   CamResult run(PixabSettings::Terms terms, bool strict = false) {
     CamBatch b(*model_, torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), false);
     b.set_targets(torch::tensor({0}));
-    return PixabCam("pixab_cam", settings({{1, 1}}, PixabSettings::Padding::kFull, terms, ScoreKind::kLogit, strict),
+    return PixabCam("pixab_cam",
+                    settings({{1, 1}}, PixabSettings::Padding::kFull, terms, ScoreKind::kLogit, strict),
                     /*head_batch_size=*/3)
         .compute(b);
   }
@@ -116,13 +120,13 @@ TEST_F(HandHead, EachTermAlone) {
 }
 
 TEST(PixabInvariant, OneByOneDeletionOnGapHeadIsNormalisedCam) {
-  // With z = W mean_ij A + b, score = logit, box 1x1, terms = deletion and z_c > 0: d_P = CAM_ij / (h w z_c), so
-  // pixab_cam = s(ReLU(CAM)) = grad_cam's map.
+  // With z = W mean_ij A + b, score = logit, box 1x1, terms = deletion and z_c > 0: d_P = CAM_ij / (h w z_c),
+  // so pixab_cam = s(ReLU(CAM)) = grad_cam's map.
   torch::manual_seed(11);
-  const auto path = test::save_scripted_model(test::fresh_temp_dir("pixab-gap") + "/m.pt", test::kGapLinearSource,
-                                              {{"weight", torch::randn({3, 4})}, {"bias", torch::full({3}, 5.f)}},
-                                              test::simple_meta_json(6, 5, 4, 3));
-  const Model model = Model::load(path, torch::kCPU);
+  const Model model =
+      test::load_scripted_model("pixab-gap", test::kGapLinearSource,
+                                {{"weight", torch::randn({3, 4})}, {"bias", torch::full({3}, 5.f)}},
+                                test::simple_meta_json(6, 5, 4, 3));
   CamBatch b(model, torch::rand({3, 4, 6, 5}), true);
   b.set_targets(std::get<1>(b.logits().max(1)));
   ASSERT_TRUE((b.logits().gather(1, b.targets().unsqueeze(1)) > 0).all().item<bool>());

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -18,6 +17,7 @@
 #include "io/error.hpp"
 #include "io/fashion_mnist.hpp"
 #include "io/voc_dataset.hpp"
+#include "tests/unit/test_support.hpp"
 #include "workers/demo/demo_data.hpp"
 #include "workers/demo/demo_model.hpp"
 
@@ -25,31 +25,6 @@ namespace pixab {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under $PIXAB_TEST_TMP (set by CTest) or /tmp, removed with its contents afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("PIXAB_TEST_TMP");
-    const fs::path base_dir = base != nullptr && *base != '\0' ? fs::path(base) : fs::temp_directory_path();
-    fs::create_directories(base_dir);
-    std::string pattern = (base_dir / "demo-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed under " + base_dir.string());
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 constexpr int kImages = 6;
 
@@ -92,8 +67,8 @@ void expect_tight_box(const cv::Mat& gray, const cv::Rect& box) {
 
 TEST(DemoData, WritesVocLayoutOfDistinctLookAlikeGarments) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const TempDir dir;
-  const fs::path root = dir.path() / "demo";
+  const test::TempDir dir("demo");
+  const fs::path root = dir.file("demo");
   const int objects = write_demo_data(root.string(), small_options(7));
 
   std::ostringstream expected_list;
@@ -154,14 +129,14 @@ TEST(DemoData, WritesVocLayoutOfDistinctLookAlikeGarments) {
 
 TEST(DemoData, SameSeedGivesIdenticalFilesAndAnotherSeedDifferentOnes) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const TempDir dir;
-  write_demo_data((dir.path() / "a").string(), small_options(11));
-  write_demo_data((dir.path() / "b").string(), small_options(11));
-  write_demo_data((dir.path() / "c").string(), small_options(12));
-  const auto a = all_files(dir.path() / "a");
+  const test::TempDir dir("demo");
+  write_demo_data(dir.file("a"), small_options(11));
+  write_demo_data(dir.file("b"), small_options(11));
+  write_demo_data(dir.file("c"), small_options(12));
+  const auto a = all_files(dir.file("a"));
   EXPECT_EQ(a.size(), 2u * kImages + 1);
-  EXPECT_TRUE(a == all_files(dir.path() / "b"));
-  const auto c = all_files(dir.path() / "c");
+  EXPECT_TRUE(a == all_files(dir.file("b")));
+  const auto c = all_files(dir.file("c"));
   ASSERT_EQ(a.size(), c.size());
   int differing = 0;
   for (size_t i = 0; i < a.size(); ++i) differing += a[i].second != c[i].second;
@@ -171,12 +146,12 @@ TEST(DemoData, SameSeedGivesIdenticalFilesAndAnotherSeedDifferentOnes) {
 // 2 to 4 objects "as the canvas allows": on the 64-pixel canvas all three counts must actually occur.
 TEST(DemoData, ObjectCountsSpanTwoToFour) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const TempDir dir;
+  const test::TempDir dir("demo");
   DemoDataOptions options;
   options.images = 40;
-  write_demo_data(dir.path().string(), options);
+  write_demo_data(dir.path(), options);
   std::set<size_t> counts;
-  for (const VocEntry& entry : list_voc_split(dir.path().string(), "test")) {
+  for (const VocEntry& entry : list_voc_split(dir.path(), "test")) {
     counts.insert(read_voc_annotation(entry.annotation_path).objects.size());
   }
   EXPECT_EQ(counts, (std::set<size_t>{2, 3, 4}));
@@ -184,17 +159,17 @@ TEST(DemoData, ObjectCountsSpanTwoToFour) {
 
 TEST(DemoData, RewriteReplacesTheOldListAndRefusesATooSmallCanvas) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const TempDir dir;
-  write_demo_data(dir.path().string(), small_options(1));
+  const test::TempDir dir("demo");
+  write_demo_data(dir.path(), small_options(1));
   DemoDataOptions fewer = small_options(1);
   fewer.images = 2;
-  write_demo_data(dir.path().string(), fewer);
-  EXPECT_EQ(read_bytes(dir.path() / "ImageSets/Main/test.txt"), "demo_000000\ndemo_000001\n");
-  EXPECT_FALSE(fs::exists(dir.path() / "ImageSets/Main/test.txt.tmp"));
+  write_demo_data(dir.path(), fewer);
+  EXPECT_EQ(read_bytes(dir.file("ImageSets/Main/test.txt")), "demo_000000\ndemo_000001\n");
+  EXPECT_FALSE(fs::exists(dir.file("ImageSets/Main/test.txt.tmp")));
 
   DemoDataOptions tiny = small_options(1);
   tiny.canvas_size = 40;
-  EXPECT_THROW(write_demo_data((dir.path() / "tiny").string(), tiny), ConfigError);
+  EXPECT_THROW(write_demo_data(dir.file("tiny"), tiny), ConfigError);
 }
 
 }  // namespace

@@ -2,28 +2,19 @@
 #include <gtest/gtest.h>
 #include <torch/script.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "io/error.hpp"
 #include "io/model_meta.hpp"
+#include "tests/unit/test_support.hpp"
 #include "workers/demo/demo_model.hpp"
 
 namespace pixab {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path scratch_dir(const std::string& name) {
-  const char* root = std::getenv("PIXAB_TEST_TMP");
-  const fs::path dir =
-      fs::path(root && *root ? root : fs::temp_directory_path().string()) / ("demo_model_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // A few seconds of training: enough to exercise every step, not to learn much.
 DemoModelOptions tiny_budget() {
@@ -44,8 +35,8 @@ torch::jit::Module load_with_meta(const fs::path& path, std::string& json_text) 
 }
 
 TEST(DemoModel, SavedFileFollowsTheModelContract) {
-  const fs::path dir = scratch_dir("contract");
-  const fs::path path = dir / "demo.pt";
+  const test::TempDir dir("demo_model");
+  const fs::path path = dir.file("demo.pt");
   const DemoModelOptions options = tiny_budget();
   const DemoModelReport report = build_demo_model(path.string(), options);
   EXPECT_EQ(report.epochs, 1);
@@ -102,17 +93,16 @@ TEST(DemoModel, SavedFileFollowsTheModelContract) {
   for (const char* method : {"features", "head", "forward"}) {
     EXPECT_EQ(module.get_method(method).graph()->toString().find("batch_norm"), std::string::npos) << method;
   }
-  fs::remove_all(dir);
 }
 
 TEST(DemoModel, SameSeedGivesIdenticalParameters) {
-  const fs::path dir = scratch_dir("determinism");
-  const DemoModelReport first = build_demo_model((dir / "first.pt").string(), tiny_budget());
-  const DemoModelReport second = build_demo_model((dir / "second.pt").string(), tiny_budget());
+  const test::TempDir dir("demo_model");
+  const DemoModelReport first = build_demo_model(dir.file("first.pt"), tiny_budget());
+  const DemoModelReport second = build_demo_model(dir.file("second.pt"), tiny_budget());
   EXPECT_EQ(first.test_accuracy, second.test_accuracy);
 
-  const torch::jit::Module a = torch::jit::load((dir / "first.pt").string());
-  const torch::jit::Module b = torch::jit::load((dir / "second.pt").string());
+  const torch::jit::Module a = torch::jit::load(dir.file("first.pt"));
+  const torch::jit::Module b = torch::jit::load(dir.file("second.pt"));
   const auto a_params = a.named_parameters();
   const auto b_params = b.named_parameters();
   ASSERT_EQ(a_params.size(), b_params.size());
@@ -122,16 +112,14 @@ TEST(DemoModel, SameSeedGivesIdenticalParameters) {
     EXPECT_EQ(a_param.name, b_param.name);
     EXPECT_TRUE(torch::equal(a_param.value, b_param.value)) << a_param.name;
   }
-  fs::remove_all(dir);
 }
 
 TEST(DemoModel, MissingDatasetIsAnIoErrorAndWritesNothing) {
-  const fs::path dir = scratch_dir("missing");
+  const test::TempDir dir("demo_model");
   DemoModelOptions options = tiny_budget();
-  options.fashion_mnist_dir = (dir / "no-such-dir").string();
-  EXPECT_THROW(build_demo_model((dir / "demo.pt").string(), options), IoError);
-  EXPECT_FALSE(fs::exists(dir / "demo.pt"));
-  fs::remove_all(dir);
+  options.fashion_mnist_dir = dir.file("no-such-dir");
+  EXPECT_THROW(build_demo_model(dir.file("demo.pt"), options), IoError);
+  EXPECT_FALSE(fs::exists(dir.file("demo.pt")));
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <array>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,20 +10,12 @@
 
 #include "io/error.hpp"
 #include "io/fashion_mnist.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace pixab {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path scratch_dir(const std::string& name) {
-  const char* root = std::getenv("PIXAB_TEST_TMP");
-  const fs::path dir =
-      fs::path(root && *root ? root : fs::temp_directory_path().string()) / ("fashion_mnist_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // The message must name the offending file, since that is all a user sees.
 void expect_io_error_naming(const std::string& dir, const std::string& split, const std::string& file) {
@@ -90,63 +81,58 @@ TEST(FashionMnist, UnknownSplitIsAnError) {
 }
 
 TEST(FashionMnist, TruncatedFileIsAnError) {
-  const fs::path dir = scratch_dir("truncated");
+  const test::TempDir dir("fashion_mnist");
   // A complete, valid file whose gzip stream is then cut in half.
   std::vector<unsigned char> images = idx_header(2051, {2, 28, 28});
   for (int i = 0; i < 2 * 28 * 28; ++i) images.push_back(static_cast<unsigned char>(i * 37 % 251));
-  const fs::path whole = dir / "whole.gz";
+  const fs::path whole = dir.file("whole.gz");
   write_gz(whole, images);
   std::ifstream in(whole, std::ios::binary);
   const std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(dir / "t10k-images-idx3-ubyte.gz", std::ios::binary)
+  std::ofstream(dir.file("t10k-images-idx3-ubyte.gz"), std::ios::binary)
       .write(compressed.data(), static_cast<std::streamsize>(compressed.size() / 2));
-  expect_io_error_naming(dir.string(), "test", "t10k-images-idx3-ubyte.gz");
-  fs::remove_all(dir);
+  expect_io_error_naming(dir.path(), "test", "t10k-images-idx3-ubyte.gz");
 }
 
 TEST(FashionMnist, ShortPixelDataIsAnError) {
-  const fs::path dir = scratch_dir("short");
+  const test::TempDir dir("fashion_mnist");
   std::vector<unsigned char> images = idx_header(2051, {2, 28, 28});
   images.resize(images.size() + 28 * 28 + 5, 7);  // one and a bit images of the two announced
-  write_gz(dir / "t10k-images-idx3-ubyte.gz", images);
-  expect_io_error_naming(dir.string(), "test", "t10k-images-idx3-ubyte.gz");
-  fs::remove_all(dir);
+  write_gz(dir.file("t10k-images-idx3-ubyte.gz"), images);
+  expect_io_error_naming(dir.path(), "test", "t10k-images-idx3-ubyte.gz");
 }
 
 TEST(FashionMnist, WrongMagicIsAnError) {
-  const fs::path dir = scratch_dir("magic");
-  write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_header(2049, {2, 28, 28}));
-  expect_io_error_naming(dir.string(), "test", "t10k-images-idx3-ubyte.gz");
-  fs::remove_all(dir);
+  const test::TempDir dir("fashion_mnist");
+  write_gz(dir.file("t10k-images-idx3-ubyte.gz"), idx_header(2049, {2, 28, 28}));
+  expect_io_error_naming(dir.path(), "test", "t10k-images-idx3-ubyte.gz");
 }
 
 TEST(FashionMnist, LabelCountMustMatchImageCount) {
-  const fs::path dir = scratch_dir("counts");
+  const test::TempDir dir("fashion_mnist");
   std::vector<unsigned char> images = idx_header(2051, {2, 28, 28});
   images.resize(images.size() + 2 * 28 * 28, 0);
-  write_gz(dir / "t10k-images-idx3-ubyte.gz", images);
+  write_gz(dir.file("t10k-images-idx3-ubyte.gz"), images);
   std::vector<unsigned char> labels = idx_header(2049, {3});
   labels.insert(labels.end(), {1, 2, 3});
-  write_gz(dir / "t10k-labels-idx1-ubyte.gz", labels);
-  expect_io_error_naming(dir.string(), "test", "t10k-labels-idx1-ubyte.gz");
-  fs::remove_all(dir);
+  write_gz(dir.file("t10k-labels-idx1-ubyte.gz"), labels);
+  expect_io_error_naming(dir.path(), "test", "t10k-labels-idx1-ubyte.gz");
 }
 
 TEST(FashionMnist, ReadsASmallWellFormedPair) {
-  const fs::path dir = scratch_dir("small");
+  const test::TempDir dir("fashion_mnist");
   std::vector<unsigned char> images = idx_header(2051, {2, 3, 4});
   for (int i = 0; i < 24; ++i) images.push_back(static_cast<unsigned char>(i));
-  write_gz(dir / "train-images-idx3-ubyte.gz", images);
+  write_gz(dir.file("train-images-idx3-ubyte.gz"), images);
   std::vector<unsigned char> labels = idx_header(2049, {2});
   labels.insert(labels.end(), {9, 0});
-  write_gz(dir / "train-labels-idx1-ubyte.gz", labels);
-  const FashionMnistSplit split = read_fashion_mnist(dir.string(), "train");
+  write_gz(dir.file("train-labels-idx1-ubyte.gz"), labels);
+  const FashionMnistSplit split = read_fashion_mnist(dir.path(), "train");
   EXPECT_EQ(split.count, 2);
   EXPECT_EQ(split.rows, 3);
   EXPECT_EQ(split.cols, 4);
   EXPECT_EQ(split.pixels.at(23), 23);
   EXPECT_EQ(split.labels, (std::vector<std::uint8_t>{9, 0}));
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -44,8 +44,8 @@ class ModelContract : public ::testing::Test {
 };
 
 TEST_F(ModelContract, GoodModelLoadsWithShapesMetadataAndDigest) {
-  const std::string path =
-      save_scripted_model(dir_ + "/good.pt", kGapLinearSource, gap_parameters(), simple_meta_json(4, 5, 2, 3));
+  const std::string path = save_scripted_model(dir_ + "/good.pt", kGapLinearSource, gap_parameters(),
+                                               simple_meta_json(4, 5, 2, 3));
   const Model model = Model::load(path, torch::kCPU);
   EXPECT_EQ(model.feature_channels(), 2);
   EXPECT_EQ(model.grid_height(), 4);
@@ -87,7 +87,8 @@ TEST_F(ModelContract, MetadataNotJson) {
 TEST_F(ModelContract, MetadataMissingKey) {
   auto meta = nlohmann::json::parse(simple_meta_json(4, 4, 2, 3));
   meta.erase("mean");
-  expect_load_error("no-mean", kGapLinearSource, gap_parameters(), meta.dump(), "missing required key 'mean'");
+  expect_load_error("no-mean", kGapLinearSource, gap_parameters(), meta.dump(),
+                    "missing required key 'mean'");
 }
 
 TEST_F(ModelContract, MetadataLabelsOfWrongLength) {
@@ -124,7 +125,8 @@ def head(self, a):
 def forward(self, x):
     return self.head(self.features(x))
 )";
-  expect_load_error("flat-features", source, {}, simple_meta_json(4, 4, 2, 2), "features must return [B,K,h,w]");
+  expect_load_error("flat-features", source, {}, simple_meta_json(4, 4, 2, 2),
+                    "features must return [B,K,h,w]");
 }
 
 TEST_F(ModelContract, HeadDisagreesWithNumClasses) {

@@ -1,10 +1,8 @@
 // The HDF5 results file: round trips, empty runs, atomic replacement and the errors a caller sees.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -14,6 +12,7 @@
 
 #include "io/error.hpp"
 #include "io/results_file.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace pixab {
 namespace {
@@ -21,36 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-// A fresh directory per test under $PIXAB_TEST_TMP (set by CTest) or the system temp directory, removed
-// afterwards.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    const char* root = std::getenv("PIXAB_TEST_TMP");
-    const std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path_ = fs::path(root && *root ? fs::path(root) : fs::temp_directory_path()) /
-            ("results_file_" + test_name + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) names.push_back(entry.path().filename().string());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
 
 // Floats compared bit-for-bit in meaning: NaN where NaN was written, the same value elsewhere.
 ::testing::AssertionResult same_floats(const std::vector<float>& expected, const std::vector<float>& actual) {
@@ -179,7 +148,7 @@ void expect_same_arrays(const std::map<std::string, FloatArray>& expected,
 }
 
 TEST(ResultsFile, RoundTripsItemsArraysAndAttributes) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("results.h5");
   const ResultsData written = make_results();
   write_results_file(path, written);
@@ -194,7 +163,7 @@ TEST(ResultsFile, RoundTripsItemsArraysAndAttributes) {
 }
 
 TEST(ResultsFile, EmptyRunIsWrittenAndReadBack) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("empty.h5");
   ResultsData written;
   written.arrays["maps/grad_cam"] = FloatArray{{0, 8, 8}, {}};
@@ -209,7 +178,7 @@ TEST(ResultsFile, EmptyRunIsWrittenAndReadBack) {
 }
 
 TEST(ResultsFile, LeavesNoTemporaryFileAndReplacesAnOldFile) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("results.h5");
   write_results_file(path, make_results());
   ResultsData second;
@@ -221,14 +190,14 @@ TEST(ResultsFile, LeavesNoTemporaryFileAndReplacesAnOldFile) {
 }
 
 TEST(ResultsFile, CreatesMissingParentDirectories) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("run/output/results.h5");
   write_results_file(path, make_results());
   EXPECT_EQ(read_results_file(path).items.size(), 3u);
 }
 
 TEST(ResultsFile, FailedWriteKeepsTheOldFileAndRemovesTheTemporary) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("results.h5");
   write_results_file(path, make_results());
 
@@ -245,7 +214,7 @@ TEST(ResultsFile, FailedWriteKeepsTheOldFileAndRemovesTheTemporary) {
 }
 
 TEST(ResultsFile, WriteUnderARegularFileGivesIoErrorNamingThePath) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   std::ofstream(scratch.file("blocker")) << "not a directory";
   const std::string path = scratch.file("blocker/results.h5");
   const std::string message = io_error_message([&] { write_results_file(path, make_results()); });
@@ -253,7 +222,7 @@ TEST(ResultsFile, WriteUnderARegularFileGivesIoErrorNamingThePath) {
 }
 
 TEST(ResultsFile, ShapeValuesMismatchGivesIoErrorAndNoFile) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("results.h5");
   ResultsData data;
   data.arrays["maps/grad_cam"] = FloatArray{{2, 3}, {1, 2, 3, 4, 5}};
@@ -264,7 +233,7 @@ TEST(ResultsFile, ShapeValuesMismatchGivesIoErrorAndNoFile) {
 }
 
 TEST(ResultsFile, ArraysInsideTheItemTableAreRefused) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   ResultsData data;
   data.arrays["items/extra"] = FloatArray{{1}, {1.0f}};
   const std::string message = io_error_message([&] { write_results_file(scratch.file("results.h5"), data); });
@@ -272,7 +241,7 @@ TEST(ResultsFile, ArraysInsideTheItemTableAreRefused) {
 }
 
 TEST(ResultsFile, ReadingANonHdf5FileGivesIoErrorNamingIt) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("notes.h5");
   std::ofstream(path) << "plain text, not HDF5\n";
   const std::string message = io_error_message([&] { read_results_file(path); });
@@ -280,7 +249,7 @@ TEST(ResultsFile, ReadingANonHdf5FileGivesIoErrorNamingIt) {
 }
 
 TEST(ResultsFile, ReadingAMissingFileGivesIoErrorNamingIt) {
-  const ScratchDirectory scratch;
+  const test::TempDir scratch("results_file");
   const std::string path = scratch.file("absent.h5");
   const std::string message = io_error_message([&] { read_results_file(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;

@@ -1,4 +1,4 @@
-// Helpers shared by the unit tests: fresh temporary folders and small TorchScript models built in the test.
+// Helpers shared by the unit tests: temporary folders and small TorchScript models built in the test.
 #pragma once
 
 #include <torch/script.h>
@@ -7,16 +7,46 @@
 #include <utility>
 #include <vector>
 
+#include "io/model.hpp"
+
 namespace pixab::test {
 
-// A new empty folder under $PIXAB_TEST_TMP (set by CTest) or the system temp folder.
+// Temporary folders, of both kinds below, go under $PIXAB_TEST_TMP (set by CTest) or else pixab-tests in the
+// system temp folder.
+
+// A new empty folder named after `name` and the process, emptied first if a previous run left it behind.
 std::string fresh_temp_dir(const std::string& name);
 
-// Saves a TorchScript module defined by `source` (its methods) with the given parameters and, unless meta_json is
-// empty, a pixab.json extra file. Returns the file path.
+// A new empty folder with a unique name (mkdtemp) starting with `name`, removed with its contents when the
+// object goes out of scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The path of `name` (which may contain '/') inside the folder; nothing is created.
+  std::string file(const std::string& name) const;
+  // The names of the folder's direct entries, sorted.
+  std::vector<std::string> entries() const;
+
+ private:
+  std::string path_;
+};
+
+// Saves a TorchScript module defined by `source` (its methods) with the given parameters and, unless
+// meta_json is empty, a pixab.json extra file. Returns the file path.
 std::string save_scripted_model(const std::string& path, const std::string& source,
                                 const std::vector<std::pair<std::string, torch::Tensor>>& parameters,
                                 const std::string& meta_json);
+
+// Saves the module as save_scripted_model does, in fresh_temp_dir(name), and loads it on the CPU under the
+// model contract.
+Model load_scripted_model(const std::string& name, const std::string& source,
+                          const std::vector<std::pair<std::string, torch::Tensor>>& parameters,
+                          const std::string& meta_json);
 
 // A pixab.json for a model with the given input size, channels and class count (stretch resize, no labels).
 std::string simple_meta_json(int height, int width, int channels, int num_classes);

@@ -1,7 +1,6 @@
 // The VOC-layout reader and writer: split lists, parsing, each malformed-annotation error, round trip.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,36 +11,12 @@
 
 #include "io/error.hpp"
 #include "io/voc_dataset.hpp"
+#include "tests/unit/test_support.hpp"
 
 namespace pixab {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under $PIXAB_TEST_TMP (set by CTest) or /tmp, removed with its contents afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("PIXAB_TEST_TMP");
-    const fs::path base_dir = base != nullptr && *base != '\0' ? fs::path(base) : fs::temp_directory_path();
-    fs::create_directories(base_dir);
-    std::string pattern = (base_dir / "voc-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed under " + base_dir.string());
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -101,7 +76,7 @@ class VocFixture {
   fs::path root() const { return dir_.path(); }
 
  private:
-  TempDir dir_;
+  test::TempDir dir_{"voc"};
 };
 
 void expect_box(const Box& box, float x1, float y1, float x2, float y2) {
@@ -195,10 +170,10 @@ TEST(VocDataset, EachMalformedAnnotationIsInputErrorNamingTheFile) {
       {"non-numeric difficult",
        annotation_xml(object_xml("dog", "1", "1", "3", "3", "<difficult>yes</difficult>")), "yes"},
   };
-  const TempDir dir;
+  const test::TempDir dir("voc");
   for (const Case& c : cases) {
     SCOPED_TRACE(c.label);
-    const fs::path path = dir.path() / "Annotations" / (std::string(c.label) + ".xml");
+    const fs::path path = dir.file("Annotations/" + std::string(c.label) + ".xml");
     if (!c.xml.empty()) write_text(path, c.xml);
     try {
       read_voc_annotation(path.string());
@@ -212,8 +187,8 @@ TEST(VocDataset, EachMalformedAnnotationIsInputErrorNamingTheFile) {
 }
 
 TEST(VocDataset, MalformedXmlMessageGivesParserDescriptionAndOffset) {
-  const TempDir dir;
-  const fs::path path = dir.path() / "broken.xml";
+  const test::TempDir dir("voc");
+  const fs::path path = dir.file("broken.xml");
   write_text(path, "<annotation><size></annotation>");
   try {
     read_voc_annotation(path.string());
@@ -225,8 +200,8 @@ TEST(VocDataset, MalformedXmlMessageGivesParserDescriptionAndOffset) {
 }
 
 TEST(VocDataset, DirectoryInPlaceOfAnnotationIsInputErrorNotMalformedXml) {
-  const TempDir dir;
-  const fs::path path = dir.path() / "000001.xml";
+  const test::TempDir dir("voc");
+  const fs::path path = dir.file("000001.xml");
   fs::create_directories(path);  // a directory where the file should be
   try {
     read_voc_annotation(path.string());
@@ -238,8 +213,8 @@ TEST(VocDataset, DirectoryInPlaceOfAnnotationIsInputErrorNotMalformedXml) {
 }
 
 TEST(VocDataset, WriteThenReadRoundTripsExactly) {
-  const TempDir dir;
-  const fs::path path = dir.path() / "demo" / "Annotations" / "demo_000000.xml";
+  const test::TempDir dir("voc");
+  const fs::path path = dir.file("demo/Annotations/demo_000000.xml");
   fs::create_directories(path.parent_path());
   VocAnnotation written;
   written.folder = "pixab_demo";

@@ -10,9 +10,11 @@ torch::Tensor minmax_normalise(const torch::Tensor& maps) {
   const auto flat = maps.flatten(-2);
   const auto lo = std::get<0>(flat.min(-1, /*keepdim=*/true));
   const auto range = std::get<0>(flat.max(-1, /*keepdim=*/true)) - lo;
-  // The clamp only keeps the unselected branch of where() finite; constant maps take the zeros.
-  const auto scaled = (flat - lo) / range.clamp_min(std::numeric_limits<float>::min());
-  return torch::where(range > 0, scaled, torch::zeros_like(flat)).view(maps.sizes());
+  // In place, to spare temporaries; the clamp keeps constant maps finite before they are set to zero.
+  auto out = flat - lo;
+  out.div_(range.clamp_min(std::numeric_limits<float>::min()));
+  out.masked_fill_(range == 0, 0);
+  return out.view(maps.sizes());
 }
 
 torch::Tensor weighted_cam(const torch::Tensor& activations, const torch::Tensor& weights) {
@@ -34,13 +36,16 @@ torch::Tensor class_score(const torch::Tensor& logits, const torch::Tensor& targ
 
 torch::Tensor divide_or_zero(const torch::Tensor& num, const torch::Tensor& den) {
   const auto defined = den != 0;
-  return torch::where(defined, num / torch::where(defined, den, torch::ones_like(den)), torch::zeros_like(num));
+  return torch::where(defined, num / torch::where(defined, den, torch::ones_like(den)),
+                      torch::zeros_like(num));
 }
 
-torch::Tensor chunked(int64_t rows, int64_t chunk, const std::function<torch::Tensor(int64_t, int64_t)>& run) {
+torch::Tensor chunked(int64_t rows, int64_t chunk,
+                      const std::function<torch::Tensor(int64_t, int64_t)>& run) {
   TORCH_CHECK(chunk > 0, "chunk size must be positive");
   std::vector<torch::Tensor> outputs;
-  for (int64_t first = 0; first < rows; first += chunk) outputs.push_back(run(first, std::min(chunk, rows - first)));
+  for (int64_t first = 0; first < rows; first += chunk)
+    outputs.push_back(run(first, std::min(chunk, rows - first)));
   return torch::cat(outputs);
 }
 

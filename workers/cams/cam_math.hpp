@@ -9,7 +9,8 @@
 
 namespace pixab {
 
-// s(M) per image over the last two dimensions: (M - min) / (max - min); a constant map gives all zeros, never NaN.
+// s(M) per image over the last two dimensions: (M - min) / (max - min); a constant map gives all zeros, never
+// NaN.
 torch::Tensor minmax_normalise(const torch::Tensor& maps);
 
 // L = s(ReLU(sum_k w_k A^k)) for A [B,K,h,w] and w [B,K].
@@ -24,8 +25,8 @@ torch::Tensor class_score(const torch::Tensor& logits, const torch::Tensor& targ
 // num / den element-wise, 0 where den == 0 (a relative change with no reference is no change).
 torch::Tensor divide_or_zero(const torch::Tensor& num, const torch::Tensor& den);
 
-// Calls run(first, count) for consecutive chunks of at most `chunk` of `rows` rows and concatenates the per-row
-// results: the model passes of a method go in large batches whose size does not change the results.
+// Calls run(first, count) for consecutive chunks of at most `chunk` of `rows` rows and concatenates the
+// per-row results: the model passes of a method go in large batches whose size does not change the results.
 torch::Tensor chunked(int64_t rows, int64_t chunk, const std::function<torch::Tensor(int64_t, int64_t)>& run);
 
 }  // namespace pixab

@@ -1,5 +1,5 @@
-// The interface every CAM method implements, and the per-batch state the methods share (one features pass, one
-// backward pass), so that no method re-runs work another has done.
+// The interface every CAM method implements, and the per-batch state the methods share (one features pass,
+// one backward pass), so that no method re-runs work another has done.
 #pragma once
 
 #include <torch/script.h>
@@ -17,8 +17,8 @@ namespace pixab {
 // Everything computed once per batch of images and shared by all methods.
 class CamBatch {
  public:
-  // inputs: [B,C,H,W] in model-input space on the model's device. With need_gradients the logits come from a head
-  // pass that keeps its graph, so the gradient methods' single backward pass reuses it.
+  // inputs: [B,C,H,W] in model-input space on the model's device. With need_gradients the logits come from a
+  // head pass that keeps its graph, so the gradient methods' single backward pass reuses it.
   CamBatch(const Model& model, torch::Tensor inputs, bool need_gradients);
 
   const Model& model() const { return model_; }
@@ -30,7 +30,8 @@ class CamBatch {
   // Sets the target class per image; must be called before the methods run.
   void set_targets(torch::Tensor targets);
 
-  // dz_c/dA for every image's own target, [B,K,h,w]: one backward pass for the whole batch, computed on first use.
+  // dz_c/dA for every image's own target, [B,K,h,w]: one backward pass for the whole batch, computed on first
+  // use.
   const torch::Tensor& gradients();
 
   // head(0_A), the logits of an all-zero activation tensor, [N]: one head pass, computed on first use.
@@ -45,8 +46,8 @@ class CamBatch {
   torch::Tensor zero_activation_logits_, zero_input_logits_;
 };
 
-// A method's output for a batch: maps L [B,h,w] in [0,1]; channel weights [B,K] where the method has them; warning
-// flags [B] (ItemFlag bits) where it has any; named extra maps [B,h,w] (Pixab-CAM's D and R).
+// A method's output for a batch: maps L [B,h,w] in [0,1]; channel weights [B,K] where the method has them;
+// warning flags [B] (ItemFlag bits) where it has any; named extra maps [B,h,w] (Pixab-CAM's D and R).
 struct CamResult {
   torch::Tensor maps;
   torch::Tensor weights;
@@ -67,8 +68,8 @@ class CamMethod {
 // The identifiers this build implements, in the order the results file and report list them.
 const std::vector<std::string>& implemented_cam_methods();
 
-// `id` is a method identifier or `pixab_cam@<name>` for a variant named in settings.variants. ConfigError naming the
-// known methods for an unknown identifier.
+// `id` is a method identifier or `pixab_cam@<name>` for a variant named in settings.variants. ConfigError
+// naming the known methods for an unknown identifier.
 std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});
 
 }  // namespace pixab

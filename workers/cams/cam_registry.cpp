@@ -40,11 +40,12 @@ const torch::Tensor& CamBatch::gradients() {
   if (gradients_.defined()) return gradients_;
   TORCH_CHECK(tracked_logits_.defined(), "CamBatch built without gradients");
   TORCH_CHECK(targets_.defined(), "CamBatch: targets must be set before gradients");
-  // Images are independent in eval mode, so the gradient of the sum of each image's target logit is every image's
-  // own gradient: one backward pass for the batch.
+  // Images are independent in eval mode, so the gradient of the sum of each image's target logit is every
+  // image's own gradient: one backward pass for the batch.
   torch::AutoGradMode enable_grad(true);
   const auto selected = tracked_logits_.gather(1, targets_.unsqueeze(1)).sum();
-  gradients_ = torch::autograd::grad({selected}, {tracked_activations_}, {}, /*retain_graph=*/true)[0].detach();
+  gradients_ =
+      torch::autograd::grad({selected}, {tracked_activations_}, {}, /*retain_graph=*/true)[0].detach();
   return gradients_;
 }
 
@@ -76,7 +77,8 @@ std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSetti
   if (id == "grad_cam_pp") return std::make_unique<GradCamPP>();
   if (id == "xgrad_cam") return std::make_unique<XGradCam>();
   if (id == "score_cam") return std::make_unique<ScoreCam>(settings.full_batch_size);
-  if (id == "ablation_cam") return std::make_unique<AblationCam>(settings.ablation_score, settings.head_batch_size);
+  if (id == "ablation_cam")
+    return std::make_unique<AblationCam>(settings.ablation_score, settings.head_batch_size);
   if (id == "pixab_cam") return std::make_unique<PixabCam>(id, settings.pixab, settings.head_batch_size);
   const std::string variant_prefix = "pixab_cam@";
   if (id.rfind(variant_prefix, 0) == 0) {

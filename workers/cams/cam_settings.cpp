@@ -21,7 +21,8 @@ std::pair<int, int> parse_box_size(const std::string& text) {
   throw ConfigError("pixab box size '" + text + "': expected HxW with positive integers, e.g. 2x1");
 }
 
-void set_pixab_key(PixabSettings& s, const std::string& key, const std::string& value, const std::string& where) {
+void set_pixab_key(PixabSettings& s, const std::string& key, const std::string& value,
+                   const std::string& where) {
   auto bad = [&](const char* expected) {
     throw ConfigError(where + ": " + key + " = '" + value + "': expected " + expected);
   };
@@ -32,28 +33,42 @@ void set_pixab_key(PixabSettings& s, const std::string& key, const std::string& 
     while (std::getline(list, item, ',')) s.boxes.push_back(parse_box_size(item));
     if (s.boxes.empty()) bad("a list of box sizes such as 1x1,2x2");
   } else if (key == "padding") {
-    if (value == "full") s.padding = PixabSettings::Padding::kFull;
-    else if (value == "same") s.padding = PixabSettings::Padding::kSame;
-    else bad("full or same");
+    if (value == "full")
+      s.padding = PixabSettings::Padding::kFull;
+    else if (value == "same")
+      s.padding = PixabSettings::Padding::kSame;
+    else
+      bad("full or same");
   } else if (key == "terms") {
-    if (value == "both") s.terms = PixabSettings::Terms::kBoth;
-    else if (value == "deletion") s.terms = PixabSettings::Terms::kDeletion;
-    else if (value == "preservation") s.terms = PixabSettings::Terms::kPreservation;
-    else bad("deletion, preservation or both");
+    if (value == "both")
+      s.terms = PixabSettings::Terms::kBoth;
+    else if (value == "deletion")
+      s.terms = PixabSettings::Terms::kDeletion;
+    else if (value == "preservation")
+      s.terms = PixabSettings::Terms::kPreservation;
+    else
+      bad("deletion, preservation or both");
   } else if (key == "score") {
-    if (value == "prob") s.score = ScoreKind::kProbability;
-    else if (value == "logit") s.score = ScoreKind::kLogit;
-    else bad("prob or logit");
+    if (value == "prob")
+      s.score = ScoreKind::kProbability;
+    else if (value == "logit")
+      s.score = ScoreKind::kLogit;
+    else
+      bad("prob or logit");
   } else if (key == "strict") {
-    if (value == "true") s.strict = true;
-    else if (value == "false") s.strict = false;
-    else bad("true or false");
+    if (value == "true")
+      s.strict = true;
+    else if (value == "false")
+      s.strict = false;
+    else
+      bad("true or false");
   } else {
     throw ConfigError(where + ": unknown key '" + key + "' (keys: boxes, padding, terms, score, strict)");
   }
 }
 
-std::pair<std::string, PixabSettings> parse_pixab_variant(const std::string& text, const PixabSettings& base) {
+std::pair<std::string, PixabSettings> parse_pixab_variant(const std::string& text,
+                                                          const PixabSettings& base) {
   const auto colon = text.find(':');
   const std::string name = text.substr(0, colon);
   const std::string where = "pixab variant '" + text + "'";

@@ -7,7 +7,7 @@ namespace pixab {
 
 CamResult GradCam::compute(CamBatch& batch) const {
   const auto weights = batch.gradients().mean({2, 3});
-  return {weighted_cam(batch.activations(), weights), weights};
+  return {weighted_cam(batch.activations(), weights), weights, {}, {}};
 }
 
 }  // namespace pixab

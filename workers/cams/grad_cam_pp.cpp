@@ -1,4 +1,5 @@
-// Grad-CAM++: alpha = g^2 / (2 g^2 + (sum_ab A^k_ab) g^3), w_k = sum_ij alpha ReLU(g), L = s(ReLU(sum_k w_k A^k)).
+// Grad-CAM++: alpha = g^2 / (2 g^2 + (sum_ab A^k_ab) g^3), w_k = sum_ij alpha ReLU(g), L = s(ReLU(sum_k w_k
+// A^k)).
 #include "workers/cams/grad_cam_pp.hpp"
 
 #include "workers/cams/cam_math.hpp"

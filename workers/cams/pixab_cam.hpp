@@ -1,5 +1,5 @@
-// Pixab-CAM (Eqns. 7, 8; Appendix B): pixel-wise weights from ablation boxes slid over the activation grid, from the
-// deletion and the preservation perspective; the activation tensor does not enter the map.
+// Pixab-CAM (Eqns. 7, 8; Appendix B): pixel-wise weights from ablation boxes slid over the activation grid,
+// from the deletion and the preservation perspective; the activation tensor does not enter the map.
 #pragma once
 
 #include <utility>
@@ -18,8 +18,8 @@ class PixabCam : public CamMethod {
   bool has_pixab_maps() const override { return true; }
   CamResult compute(CamBatch& batch) const override;
 
-  // Every placement of every box size on an h x w grid: cell masks [P,h,w] (1 inside the clipped box) and, per box
-  // size in settings order, its [first, first + count) range of placements.
+  // Every placement of every box size on an h x w grid: cell masks [P,h,w] (1 inside the clipped box) and,
+  // per box size in settings order, its [first, first + count) range of placements.
   struct Placements {
     torch::Tensor masks;
     std::vector<std::pair<int64_t, int64_t>> ranges;
@@ -30,9 +30,12 @@ class PixabCam : public CamMethod {
   static int64_t head_passes(const PixabSettings& settings, int h, int w);
 
  private:
+  const Placements& placements_on(const torch::Tensor& activations, int h, int w) const;
+
   std::string id_;
   PixabSettings settings_;
   int head_batch_size_;
+  mutable Placements cached_;  // placements on the last grid and device seen
 };
 
 }  // namespace pixab

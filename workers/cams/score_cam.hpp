@@ -1,5 +1,5 @@
-// Score-CAM (Eqn. 5): each channel, upsampled and normalised, masks the input; its weight is the rise of the target
-// probability over the all-zero baseline.
+// Score-CAM (Eqn. 5): each channel, upsampled and normalised, masks the input; its weight is the rise of the
+// target probability over the all-zero baseline.
 #pragma once
 
 #include "workers/cams/cam_method.hpp"

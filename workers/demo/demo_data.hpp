@@ -1,5 +1,6 @@
 // The demo dataset, the analogue of the paper's MOD set: canvases holding 2 to 4 Fashion-MNIST test items of
-// different classes with similar textures, written as lossless PNG with VOC annotations in VOC's folder layout.
+// different classes with similar textures, written as lossless PNG with VOC annotations in VOC's folder
+// layout.
 #pragma once
 
 #include <cstdint>

@@ -78,10 +78,11 @@ double seconds_since(Clock::time_point start) {
 }
 
 // ---- Data ----
-// Normalisation of the model input. The mean is 0, so that the black background is 0 in model-input space: the
-// methods and metrics that remove a pixel by setting it to 0 there (Score-CAM's baseline, deletion, Average Drop)
-// then turn it into background, as on the canvases the model was trained on. The scale is the root mean square of
-// the training canvases, rounded so that the metadata states it legibly; the three channels share it (grey items).
+// Normalisation of the model input. The mean is 0, so that the black background is 0 in model-input space:
+// the methods and metrics that remove a pixel by setting it to 0 there (Score-CAM's baseline, deletion,
+// Average Drop) then turn it into background, as on the canvases the model was trained on. The scale is the
+// root mean square of the training canvases, rounded so that the metadata states it legibly; the three
+// channels share it (grey items).
 struct Normalisation {
   double mean = 0;
   double std = 1;
@@ -350,7 +351,8 @@ DemoModelReport build_demo_model(const std::string& out_path, const DemoModelOpt
   const auto out_dir = std::filesystem::absolute(out_path).parent_path();
   std::error_code dir_error;
   std::filesystem::create_directories(out_dir, dir_error);
-  if (dir_error) throw IoError("cannot create " + out_dir.string() + " for the demo model: " + dir_error.message());
+  if (dir_error)
+    throw IoError("cannot create " + out_dir.string() + " for the demo model: " + dir_error.message());
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -1,5 +1,5 @@
-// The embedded demo model: a small CNN defined as TorchScript, trained on Fashion-MNIST items placed at random
-// positions on a larger black canvas, saved under the model contract (docs/model-contract.md).
+// The embedded demo model: a small CNN defined as TorchScript, trained on Fashion-MNIST items placed at
+// random positions on a larger black canvas, saved under the model contract (docs/model-contract.md).
 #pragma once
 
 #include <cstdint>

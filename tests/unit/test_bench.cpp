@@ -1,0 +1,128 @@
+// `pixab bench` on a tiny model: every method is reported, the pass counts are the ones counted by hand, the
+// JSON has the keys scripts read. No timing assertions: speed targets live in the benchmark
+// (docs/performance.md).
+#include <gtest/gtest.h>
+
+#include "io/error.hpp"
+#include "tests/unit/test_support.hpp"
+#include "workers/bench.hpp"
+#include "workers/cams/cam_method.hpp"
+
+namespace pixab {
+namespace {
+
+// features = identity on a 3-channel 4x4 input, so A has K = 3 channels on a 4x4 grid; head = GAP + linear.
+constexpr int kChannels = 3, kGrid = 4;
+// Default Pixab boxes 1x1, 1x2, 2x1, 2x2 with full padding on 4x4: 16 + 4*5 + 5*4 + 5*5 placements.
+constexpr double kPixabPlacements = 81;
+
+class Bench : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = std::make_unique<Model>(test::load_scripted_model(
+        "bench", test::kGapLinearSource,
+        {{"weight", torch::tensor({{1.0f, -1.0f, 0.5f}, {0.5f, 2.0f, -1.0f}})}, {"bias", torch::zeros({2})}},
+        test::simple_meta_json(kGrid, kGrid, kChannels, 2)));
+    options_.images = 2;
+  }
+
+  const BenchRow& row(const BenchReport& report, const std::string& id) {
+    for (const BenchRow& r : report.methods) {
+      if (r.id == id) return r;
+    }
+    ADD_FAILURE() << "no row for " << id;
+    return report.whole_image;
+  }
+
+  static void expect_passes(const BenchRow& row, double features, double head, double forward,
+                            double backward) {
+    EXPECT_DOUBLE_EQ(row.passes.features, features) << row.id;
+    EXPECT_DOUBLE_EQ(row.passes.head, head) << row.id;
+    EXPECT_DOUBLE_EQ(row.passes.forward, forward) << row.id;
+    EXPECT_DOUBLE_EQ(row.passes.backward, backward) << row.id;
+  }
+
+  std::unique_ptr<Model> model_;
+  BenchOptions options_;
+};
+
+TEST_F(Bench, ReportsEveryMethodWithPositiveTimesAndMemory) {
+  const BenchReport report = run_bench(*model_, options_);
+  ASSERT_EQ(report.methods.size(), implemented_cam_methods().size());
+  for (std::size_t i = 0; i < report.methods.size(); ++i) {
+    EXPECT_EQ(report.methods[i].id, implemented_cam_methods()[i]);
+  }
+  EXPECT_EQ(report.whole_image.id, "whole_image");
+  for (const BenchRow* r : {&report.methods.front(), &report.methods.back(), &report.whole_image}) {
+    EXPECT_GT(r->ms_per_image, 0) << r->id;
+    EXPECT_GT(r->limit_ms, 0) << r->id;
+    EXPECT_GT(r->peak_rss_mb, 0) << r->id;
+  }
+}
+
+TEST_F(Bench, PassCountsAreTheMethodsOwnPlusTheSharedOnes) {
+  // Every image: one features pass and the prediction's head pass (with a backward for gradient methods).
+  const BenchReport report = run_bench(*model_, options_);
+  expect_passes(row(report, "activation_cam"), 1, 1, 0, 0);
+  for (const char* id : {"grad_cam", "grad_cam_pp", "xgrad_cam"}) expect_passes(row(report, id), 1, 1, 0, 1);
+  // Score-CAM: K masked inputs and x_b; Ablation-CAM: K ablated A; Pixab-CAM: both perspectives and 0_A.
+  expect_passes(row(report, "score_cam"), 1, 1, kChannels + 1, 0);
+  expect_passes(row(report, "ablation_cam"), 1, 1 + kChannels, 0, 0);
+  expect_passes(row(report, "pixab_cam"), 1, 1 + 2 * kPixabPlacements + 1, 0, 0);
+  // The whole image needs each distinct pass once: the features and the backward are shared.
+  expect_passes(report.whole_image, 1, 1 + kChannels + 2 * kPixabPlacements + 1, kChannels + 1, 1);
+  EXPECT_DOUBLE_EQ(row(report, "pixab_cam").passes.total(), 2 + 2 * kPixabPlacements + 1);
+}
+
+TEST_F(Bench, BaselinesArePassesPerBatch) {
+  options_.batch_size = 2;
+  options_.methods = {"score_cam", "pixab_cam"};
+  const BenchReport report = run_bench(*model_, options_);
+  expect_passes(row(report, "score_cam"), 1, 1, kChannels + 0.5, 0);
+  expect_passes(row(report, "pixab_cam"), 1, 1 + 2 * kPixabPlacements + 0.5, 0, 0);
+}
+
+TEST_F(Bench, PixabVariantsShareTheZeroActivationPassInTheWholeImage) {
+  PixabSettings single_cells;
+  single_cells.boxes = {{1, 1}};
+  options_.cams.variants = {{"cells", single_cells}};
+  options_.methods = {"pixab_cam", "pixab_cam@cells"};
+  const BenchReport report = run_bench(*model_, options_);
+  expect_passes(row(report, "pixab_cam@cells"), 1, 1 + 2 * kGrid * kGrid + 1, 0, 0);
+  expect_passes(report.whole_image, 1, 1 + 2 * kPixabPlacements + 2 * kGrid * kGrid + 1, 0, 0);
+}
+
+TEST_F(Bench, JsonIsKeyedByMethodWithTheRequiredFields) {
+  options_.methods = {"grad_cam", "ablation_cam"};
+  const nlohmann::json json = bench_json(run_bench(*model_, options_));
+  for (const char* id : {"grad_cam", "ablation_cam", "whole_image"}) {
+    ASSERT_TRUE(json.contains(id)) << json.dump(2);
+    for (const char* key : {"ms_per_image", "limit_ms", "ratio", "passes", "peak_rss_mb"}) {
+      EXPECT_TRUE(json[id].contains(key)) << id << " lacks " << key;
+    }
+  }
+  EXPECT_EQ(json.size(), 3u);
+  EXPECT_DOUBLE_EQ(json["ablation_cam"]["passes"].get<double>(), 2 + kChannels);
+  EXPECT_DOUBLE_EQ(json["ablation_cam"]["pass_breakdown"]["head"].get<double>(), 1 + kChannels);
+}
+
+TEST_F(Bench, MarkdownHasOneRowPerMethodAndTheWholeImage) {
+  options_.methods = {"activation_cam", "score_cam"};
+  const std::string table = bench_markdown(run_bench(*model_, options_), *model_);
+  EXPECT_NE(table.find("| method | ms/image | limit ms | ratio |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| activation_cam | "), std::string::npos) << table;
+  EXPECT_NE(table.find("| 6 (1 features, 1 head, 4 forward) |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| whole_image | "), std::string::npos) << table;
+}
+
+TEST_F(Bench, RejectsImagesThatDoNotFillTheBatches) {
+  options_.images = 3;
+  options_.batch_size = 2;
+  EXPECT_THROW(run_bench(*model_, options_), ConfigError);
+  options_.images = 2;
+  options_.methods = {"grad_cam", "grad_cam"};
+  EXPECT_THROW(run_bench(*model_, options_), ConfigError);
+}
+
+}  // namespace
+}  // namespace pixab

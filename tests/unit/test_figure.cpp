@@ -1,0 +1,99 @@
+// The figure row drawn from synthetic inputs: its size, the overlay colours (jet: 1 red, 0 blue), "no map".
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <limits>
+
+#include "tests/unit/test_support.hpp"
+#include "workers/figure.hpp"
+
+namespace pixab {
+namespace {
+
+constexpr int kInputSize = 64;  // the demo model's input
+const cv::Vec3b kMidGrey(128, 128, 128);
+
+cv::Mat grey_input() { return cv::Mat(kInputSize, kInputSize, CV_8UC3, cv::Scalar::all(128)); }
+
+FigurePanel panel_with(const cv::Mat& map) { return {{"grad_cam", target_caption("Coat", 0.93)}, map}; }
+
+// The BGR pixel of the figure at (x, y) of the input image, inside panel `index` (0 is the input).
+cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, int title_lines) {
+  const FigureLayout layout;
+  const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, title_lines, layout);
+  const double scale = static_cast<double>(panel.width - 2 * layout.margin) / kInputSize;
+  const int left = index * panel.width + layout.margin;
+  const int top = layout.margin + title_lines * layout.title_line_height;
+  return figure.at<cv::Vec3b>(top + static_cast<int>(y * scale), left + static_cast<int>(x * scale));
+}
+
+TEST(Figure, RowIsPanelsTimesPanelWidth) {
+  const cv::Mat figure = draw_figure_row(grey_input(), {"input", "demo_000000.png"},
+                                         {panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(0.5f))),
+                                          panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(0.25f)))});
+  const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, 2);
+  EXPECT_GE(panel.width, FigureLayout{}.min_panel_size);  // small inputs are enlarged to a readable size
+  EXPECT_EQ(figure.type(), CV_8UC3);
+  EXPECT_EQ(figure.cols, 3 * panel.width);
+  EXPECT_EQ(figure.rows, panel.height);
+}
+
+TEST(Figure, HighMapValuesAreRedLowAreBlue) {
+  // Left half of the map 1, right half 0: the overlay must keep the map's orientation, not only its colours.
+  cv::Mat map(8, 8, CV_32FC1, cv::Scalar(0.0f));
+  map.colRange(0, 4).setTo(1.0f);
+  const cv::Mat figure = draw_figure_row(grey_input(), {"input", "x"}, {panel_with(map)});
+
+  // Away from the middle, bilinear upsampling keeps the exact values; jet(1) is dark red, jet(0) dark blue,
+  // each blended half and half with the grey image.
+  const cv::Vec3b high = pixel_at_input(figure, 1, 4, 32, 2);
+  EXPECT_GE(high[2] - high[0], 50) << high;  // BGR: red well above blue
+  EXPECT_GE(high[2] - high[1], 50) << high;  // and above green
+  const cv::Vec3b low = pixel_at_input(figure, 1, 60, 32, 2);
+  EXPECT_GE(low[0] - low[2], 50) << low;
+  EXPECT_GE(low[0] - low[1], 50) << low;
+
+  EXPECT_EQ(pixel_at_input(figure, 0, 32, 32, 2), kMidGrey);  // the input panel is the image itself
+}
+
+TEST(Figure, MapsAreUpsampledBilinearly) {
+  // A single hot cell of a 2x2 map spreads over the neighbouring cell's half: the middle of the input is
+  // halfway between the two colours, which nearest-neighbour upsampling would never give.
+  cv::Mat map(1, 2, CV_32FC1, cv::Scalar(0.0f));
+  map.at<float>(0, 0) = 1.0f;
+  const cv::Mat figure = draw_figure_row(grey_input(), {"input"}, {panel_with(map)});
+  const cv::Vec3b left = pixel_at_input(figure, 1, 2, 32, 2), middle = pixel_at_input(figure, 1, 32, 32, 2),
+                  right = pixel_at_input(figure, 1, 62, 32, 2);
+  EXPECT_GE(left[2] - right[2], 50);  // red at the hot cell, blue at the cold one
+  EXPECT_GE(right[0] - left[0], 50);
+  EXPECT_GE(middle[1] - left[1], 50) << middle;  // jet is green only in the middle of its range
+  EXPECT_GE(middle[1] - right[1], 50) << middle;
+}
+
+TEST(Figure, NanMapIsAGreyPanel) {
+  const cv::Mat nan_map(8, 8, CV_32FC1, cv::Scalar(std::numeric_limits<float>::quiet_NaN()));
+  const cv::Mat input(kInputSize, kInputSize, CV_8UC3, cv::Scalar(200, 30, 30));
+  const cv::Mat figure = draw_figure_row(input, {"input", "x"}, {panel_with(nan_map)});
+  const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, 2);
+  EXPECT_EQ(figure.cols, 2 * panel.width);
+  for (double at : {1.0, 32.0, 63.0}) {
+    EXPECT_EQ(pixel_at_input(figure, 1, at, at, 2), kMidGrey) << at;  // not the image, not a colour
+  }
+}
+
+TEST(Figure, CaptionAndPngFile) {
+  EXPECT_EQ(target_caption("Coat", 0.934), "Coat 0.93");
+  const std::string path = test::fresh_temp_dir("figure") + "/nested/row.png";
+  const cv::Mat figure = draw_figure_row(grey_input(), {"a very long input title that cannot fit the panel"},
+                                         {panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(1.0f)))});
+  write_figure_png(path, figure);  // creates the missing folder
+  const cv::Mat back = cv::imread(path, cv::IMREAD_COLOR);
+  ASSERT_FALSE(back.empty());
+  EXPECT_EQ(back.size(), figure.size());
+  EXPECT_EQ(cv::norm(back, figure, cv::NORM_INF), 0.0);  // PNG is lossless
+}
+
+}  // namespace
+}  // namespace pixab
