@@ -110,11 +110,16 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       ->capture_default_str();
   run.add_option("--seed", c.seed, "seed for every random choice of the run")->capture_default_str();
   run.add_flag("--verbose", c.verbose, "debug logging on every rank");
-  run.add_option("--head_batch_size", c.cams.head_batch_size,
-                 "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM)")
-      ->check(CLI::PositiveNumber)
+  run.add_option("--head_batch_size", c.head_batch_size,
+                 "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM); 0: from pass_memory_mb")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  run.add_option("--full_batch_size", c.cams.full_batch_size, "masked images per forward pass (Score-CAM)")
+  run.add_option("--full_batch_size", c.full_batch_size,
+                 "masked images per forward pass (Score-CAM); 0: from pass_memory_mb")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--pass_memory_mb", c.pass_memory_mb,
+                 "memory budget of one batched pass, for the 0 batch sizes")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   run.add_option_function<std::string>(

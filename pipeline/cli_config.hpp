@@ -28,7 +28,10 @@ struct RunConfig {
   double progress_interval = 10.0;
   std::uint64_t seed = 0;
   bool verbose = false;
-  CamSettings cams;               // batch sizes, Ablation-CAM's score, [pixab] and its variants
+  CamSettings cams;               // Ablation-CAM's score, [pixab] and its variants (batch sizes: below)
+  int head_batch_size = 0;        // rows per head pass; 0: from pass_memory_mb
+  int full_batch_size = 0;        // images per full pass; 0: from pass_memory_mb
+  int pass_memory_mb = 1024;      // memory budget of one ablation / Score-CAM pass
   bool store_weights = false;     // /weights/<method>
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R
 };

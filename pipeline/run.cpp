@@ -109,11 +109,21 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.target = config.target;
   options.batch_size = config.batch_size;
   options.cams = config.cams;
+  const PassBatchSizes by_memory = pass_batch_sizes_for_memory(
+      config.pass_memory_mb,
+      static_cast<std::int64_t>(model.feature_channels()) * model.grid_height() * model.grid_width(),
+      static_cast<std::int64_t>(model.meta().channels) * model.meta().input_height *
+          model.meta().input_width);
+  options.cams.head_batch_size = config.head_batch_size > 0 ? config.head_batch_size : by_memory.head;
+  options.cams.full_batch_size = config.full_batch_size > 0 ? config.full_batch_size : by_memory.full;
   options.store_weights = config.store_weights;
   options.store_pixab_maps = config.store_pixab_maps;
   const ItemProcessor processor(model, *dataset, options);
-  spdlog::info("{} items, methods: {}, batch size {}, {} thread(s)", manifest.size(),
-               fmt::join(options.methods, ", "), options.batch_size, threads);
+  spdlog::info(
+      "{} items, methods: {}, batch sizes: {} images per features pass, {} rows per head pass, {} images "
+      "per full pass, {} thread(s)",
+      manifest.size(), fmt::join(options.methods, ", "), options.batch_size, options.cams.head_batch_size,
+      options.cams.full_batch_size, threads);
 
   // Work goes in chunks of whole batches so that progress is reported while the run is long.
   const std::size_t chunk = static_cast<std::size_t>(options.batch_size) * 4;

@@ -114,6 +114,22 @@ TEST(CamSettingsText, BadTextIsAConfigError) {
   EXPECT_EQ(parse_box_size("3x1"), (std::pair<int, int>{3, 1}));
 }
 
+TEST(PassBatchSizes, FromTheMemoryBudget) {
+  // Demo model: K*h*w = 64*8*8 = 4096 floats (64 KiB per head row at factor 4): 1024 MiB allows 16384 rows,
+  // clamped to 4096; an input of 3*64*64 floats is 1.5 MiB per image at factor 32: 682 images, clamped to
+  // 256.
+  const auto demo = pass_batch_sizes_for_memory(1024, 64 * 8 * 8, 3 * 64 * 64);
+  EXPECT_EQ(demo.head, 4096);
+  EXPECT_EQ(demo.full, 256);
+  // Inception V3: 2048*8*8 floats = 2 MiB per head row -> 512 rows; 3*299*299 floats = 32.7 MiB per image
+  // -> 31.
+  const auto inception = pass_batch_sizes_for_memory(1024, 2048 * 8 * 8, 3 * 299 * 299);
+  EXPECT_EQ(inception.head, 512);
+  EXPECT_EQ(inception.full, 1024 * 1024 * 1024LL / (3 * 299 * 299 * 4 * 32));
+  // A tiny budget still allows one row.
+  EXPECT_EQ(pass_batch_sizes_for_memory(1, 2048 * 8 * 8, 3 * 299 * 299).full, 1);
+}
+
 TEST(CamRegistryVariants, UnknownVariantIsAConfigError) {
   CamSettings settings;
   settings.variants.push_back({"known", PixabSettings{}});

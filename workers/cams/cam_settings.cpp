@@ -1,11 +1,24 @@
 // Parsing of the CAM settings that come as text from the config (box sizes, Pixab variants).
 #include "workers/cams/cam_settings.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "io/error.hpp"
 
 namespace pixab {
+
+PassBatchSizes pass_batch_sizes_for_memory(std::int64_t memory_mb, std::int64_t head_row_floats,
+                                           std::int64_t input_row_floats) {
+  constexpr std::int64_t kHeadFactor = 4, kFullFactor = 32, kMaxHeadRows = 4096, kMaxFullRows = 256;
+  const std::int64_t budget = memory_mb * 1024 * 1024;
+  auto rows = [&](std::int64_t row_floats, std::int64_t factor, std::int64_t most) {
+    const std::int64_t row_bytes = std::max<std::int64_t>(1, row_floats) * 4 * factor;
+    return static_cast<int>(std::clamp<std::int64_t>(budget / row_bytes, 1, most));
+  };
+  return {rows(head_row_floats, kHeadFactor, kMaxHeadRows),
+          rows(input_row_floats, kFullFactor, kMaxFullRows)};
+}
 
 std::pair<int, int> parse_box_size(const std::string& text) {
   const auto x = text.find('x');

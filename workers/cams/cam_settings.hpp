@@ -2,6 +2,7 @@
 // Pixab-CAM's parameters and its named variants.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,17 @@ struct CamSettings {
   PixabSettings pixab;                                          // the plain `pixab_cam`
   std::vector<std::pair<std::string, PixabSettings>> variants;  // `pixab_cam@<name>`
 };
+
+// Batch sizes from a memory budget, for rows of `head_row_floats` floats (one masked activation tensor,
+// K*h*w) through head and of `input_row_floats` floats (one masked image, C*H*W) through the whole network. A
+// row is charged its input times a factor for the network's own intermediates (4 for a head, 32 for a whole
+// CNN), and the sizes are clamped to [1, 4096] rows per head pass and [1, 256] images per full pass. Results
+// do not depend on them; only speed and memory do.
+struct PassBatchSizes {
+  int head = 0, full = 0;
+};
+PassBatchSizes pass_batch_sizes_for_memory(std::int64_t memory_mb, std::int64_t head_row_floats,
+                                           std::int64_t input_row_floats);
 
 // Parses a box list entry "HxW" (e.g. "2x1"); ConfigError otherwise.
 std::pair<int, int> parse_box_size(const std::string& text);
