@@ -9,13 +9,6 @@
 namespace pixab {
 namespace {
 
-void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-6) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
-                                                               << actual << "\nexpected\n"
-                                                               << expected;
-}
-
 // The hand-checkable case: K = 2 channels on a 2x2 grid, a head z = W mean_ij(A) + b with 2 classes.
 //   A^0 = [[1,2],[3,4]], A^1 = [[4,0],[0,0]];  W = [[1,-1],[0.5,2]], b = 0
 //   mean A = (2.5, 1) so z = (1.5, 3.25): the predicted class is 1.
@@ -40,32 +33,32 @@ class HandCase : public ::testing::Test {
 
 TEST_F(HandCase, LogitsAreTheLinearHead) {
   auto b = batch(1);
-  expect_tensor_near(b.logits(), torch::tensor({{1.5f, 3.25f}}));
+  test::expect_tensor_near(b.logits(), torch::tensor({{1.5f, 3.25f}}), 1e-6);
 }
 
 TEST_F(HandCase, GradCamWeightsAreHeadWeightsOverCellCount) {
   // Invariant: with a GAP + linear head, Grad-CAM's w_k = W_ck / (h*w) = (0.5, 2) / 4.
   auto b = batch(1);
   const CamResult result = GradCam().compute(b);
-  expect_tensor_near(result.weights, torch::tensor({{0.125f, 0.5f}}));
+  test::expect_tensor_near(result.weights, torch::tensor({{0.125f, 0.5f}}), 1e-6);
   // CAM = 0.5 A^0 + 2 A^1 = [[8.5, 1], [1.5, 2]]; s(ReLU(CAM)) = (CAM - 1) / 7.5.
-  expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {0.5f / 7.5f, 1.0f / 7.5f}}}));
+  test::expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {0.5f / 7.5f, 1.0f / 7.5f}}}), 1e-6);
 }
 
 TEST_F(HandCase, GradCamEqualsNormalisedClassActivationMapping) {
   // Zhou et al.'s CAM_ij = sum_k W_ck A^k_ij; for class 0: A^0 - A^1 = [[-3, 2], [3, 4]] -> ReLU -> / 4.
   auto b = batch(0);
   const CamResult result = GradCam().compute(b);
-  expect_tensor_near(result.weights, torch::tensor({{0.25f, -0.25f}}));
-  expect_tensor_near(result.maps, torch::tensor({{{0.0f, 0.5f}, {0.75f, 1.0f}}}));
+  test::expect_tensor_near(result.weights, torch::tensor({{0.25f, -0.25f}}), 1e-6);
+  test::expect_tensor_near(result.maps, torch::tensor({{{0.0f, 0.5f}, {0.75f, 1.0f}}}), 1e-6);
 }
 
 TEST_F(HandCase, ActivationCamSumsChannels) {
   // sum_k A^k = [[5, 2], [3, 4]] -> (x - 2) / 3.
   auto b = batch(1);
   const CamResult result = ActivationCam().compute(b);
-  expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {1.0f / 3.0f, 2.0f / 3.0f}}}));
-  expect_tensor_near(result.weights, torch::ones({1, 2}));
+  test::expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {1.0f / 3.0f, 2.0f / 3.0f}}}), 1e-6);
+  test::expect_tensor_near(result.weights, torch::ones({1, 2}), 1e-6);
 }
 
 TEST(CamMath, ConstantMapNormalisesToZeroNotNan) {
@@ -76,7 +69,7 @@ TEST(CamMath, ConstantMapNormalisesToZeroNotNan) {
 
 TEST(CamMath, NormalisationIsPerImage) {
   const auto maps = torch::stack({torch::tensor({{0.0f, 2.0f}}), torch::tensor({{10.0f, 30.0f}})});
-  expect_tensor_near(minmax_normalise(maps), torch::tensor({{{0.0f, 1.0f}}, {{0.0f, 1.0f}}}));
+  test::expect_tensor_near(minmax_normalise(maps), torch::tensor({{{0.0f, 1.0f}}, {{0.0f, 1.0f}}}), 1e-6);
 }
 
 TEST(CamMath, WeightedCamAllNegativeIsAllZero) {
@@ -109,7 +102,7 @@ TEST(CamBatchSharing, BatchedResultsEqualOneByOne) {
   for (int i = 0; i < 3; ++i) {
     CamBatch one(model, inputs.slice(0, i, i + 1), true);
     one.set_targets(std::get<1>(one.logits().max(1)));
-    expect_tensor_near(GradCam().compute(one).maps[0], batched[i], 1e-5);
+    test::expect_tensor_near(GradCam().compute(one).maps[0], batched[i], 1e-5);
   }
 }
 

@@ -15,13 +15,6 @@
 namespace pixab {
 namespace {
 
-void expect_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-5) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
-                                                               << actual << "\nexpected\n"
-                                                               << expected;
-}
-
 // A = (A^0, A^1) on a 2x2 grid: A^0 = [[1,2],[3,4]] (sum 10), A^1 = [[4,0],[0,0]] (sum 4).
 torch::Tensor hand_activations() {
   return torch::tensor({1.f, 2.f, 3.f, 4.f, 4.f, 0.f, 0.f, 0.f}).view({1, 2, 2, 2});
@@ -71,10 +64,10 @@ TEST_F(SpatialGradient, GradCamPlusPlusClosedForm) {
   auto b = batch();
   const CamResult r = GradCamPP().compute(b);
   const float w0 = 1.f / 12 + 2.f / 22, w1 = 0.125f + 1.f / 6;
-  expect_near(r.weights, torch::tensor({{w0, w1}}));
+  test::expect_tensor_near(r.weights, torch::tensor({{w0, w1}}), 1e-5);
   // w0 A^0 + w1 A^1 = [[w0 + 4 w1, 2 w0], [3 w0, 4 w0]]: min 2 w0, max w0 + 4 w1.
   const float lo = 2 * w0, range = w0 + 4 * w1 - lo;
-  expect_near(r.maps, torch::tensor({{{1.f, 0.f}, {w0 / range, 2 * w0 / range}}}));
+  test::expect_tensor_near(r.maps, torch::tensor({{{1.f, 0.f}, {w0 / range, 2 * w0 / range}}}), 1e-5);
 }
 
 TEST_F(SpatialGradient, XGradCamWeights) {
@@ -82,7 +75,7 @@ TEST_F(SpatialGradient, XGradCamWeights) {
   // 0.5.
   auto b = batch();
   const CamResult r = XGradCam().compute(b);
-  expect_near(r.weights, torch::tensor({{0.7f, 0.5f}}));
+  test::expect_tensor_near(r.weights, torch::tensor({{0.7f, 0.5f}}), 1e-5);
 }
 
 TEST(GradCamPlusPlus, AlphaIsZeroWhereTheGradientIsZero) {
@@ -116,16 +109,16 @@ TEST(ScoreCam, HandCaseWithBaselineAndConstantChannel) {
   b.set_targets(torch::tensor({1}));
   const CamResult r = ScoreCam(/*full_batch_size=*/1).compute(b);
   const double baseline = 1 / (1 + std::exp(-1.0)), masked = 1 / (1 + std::exp(-23.0 / 3));
-  expect_near(r.weights, torch::tensor({{static_cast<float>(masked - baseline), 0.f}}));
-  expect_near(r.maps, torch::tensor({{{0.f, 1.f / 3}, {2.f / 3, 1.f}}}));
+  test::expect_tensor_near(r.weights, torch::tensor({{static_cast<float>(masked - baseline), 0.f}}), 1e-5);
+  test::expect_tensor_near(r.maps, torch::tensor({{{0.f, 1.f / 3}, {2.f / 3, 1.f}}}), 1e-5);
 }
 
 TEST(ScoreCam, MasksAreNormalisedAfterUpsampling) {
   // U of [2, 6] from 1x2 to 1x4 (align_corners = false: source x = (x' + 0.5) / 2 - 0.5, clamped at the ends)
   // is [2, 3, 5, 6]; Score-CAM's mask s(U(A^k)) is then [0, 1/4, 3/4, 1].
   const auto up = upsample(torch::tensor({{{2.f, 6.f}}}), 1, 4);
-  expect_near(up, torch::tensor({{{2.f, 3.f, 5.f, 6.f}}}));
-  expect_near(minmax_normalise(up), torch::tensor({{{0.f, 0.25f, 0.75f, 1.f}}}));
+  test::expect_tensor_near(up, torch::tensor({{{2.f, 3.f, 5.f, 6.f}}}), 1e-5);
+  test::expect_tensor_near(minmax_normalise(up), torch::tensor({{{0.f, 0.25f, 0.75f, 1.f}}}), 1e-5);
 }
 
 TEST(AblationCam, GapHeadDropIsWeightTimesChannelMean) {
@@ -134,9 +127,9 @@ TEST(AblationCam, GapHeadDropIsWeightTimesChannelMean) {
   CamBatch b(*model, hand_activations(), false);
   b.set_targets(torch::tensor({1}));
   const CamResult r = AblationCam(ScoreKind::kLogit, /*head_batch_size=*/1).compute(b);
-  expect_near(r.weights, torch::tensor({{1.25f / 3.25f, 2.f / 3.25f}}));
+  test::expect_tensor_near(r.weights, torch::tensor({{1.25f / 3.25f, 2.f / 3.25f}}), 1e-5);
   // 1.25 A^0 + 2 A^1 = [[9.25, 2.5], [3.75, 5]] -> (x - 2.5) / 6.75.
-  expect_near(r.maps, torch::tensor({{{1.f, 0.f}, {1.25f / 6.75f, 2.5f / 6.75f}}}));
+  test::expect_tensor_near(r.maps, torch::tensor({{{1.f, 0.f}, {1.25f / 6.75f, 2.5f / 6.75f}}}), 1e-5);
   EXPECT_EQ(r.flags[0].item<int>(), 0);
 }
 
@@ -149,7 +142,7 @@ TEST(AblationCam, NonPositiveScoreIsFlaggedNotHidden) {
   const CamResult r = AblationCam(ScoreKind::kLogit, 512).compute(b);
   EXPECT_EQ(r.flags[0].item<int>(), static_cast<int>(kFlagAblationNegativeScore));
   // Drops are W_0k mean A^k = (2.5, -1); divided by y = -3.5.
-  expect_near(r.weights, torch::tensor({{2.5f / -3.5f, -1.f / -3.5f}}));
+  test::expect_tensor_near(r.weights, torch::tensor({{2.5f / -3.5f, -1.f / -3.5f}}), 1e-5);
 }
 
 }  // namespace

@@ -9,13 +9,6 @@
 namespace pixab {
 namespace {
 
-void expect_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = 1e-5) {
-  ASSERT_EQ(actual.sizes(), expected.sizes());
-  EXPECT_TRUE(torch::allclose(actual, expected, 0, tolerance)) << "actual\n"
-                                                               << actual << "\nexpected\n"
-                                                               << expected;
-}
-
 PixabSettings settings(std::vector<std::pair<int, int>> boxes, PixabSettings::Padding padding,
                        PixabSettings::Terms terms = PixabSettings::Terms::kBoth,
                        ScoreKind score = ScoreKind::kProbability, bool strict = false) {
@@ -97,25 +90,26 @@ class HandHead : public ::testing::Test {
 
 TEST_F(HandHead, DeletionAndPreservationMaps) {
   const CamResult r = run(PixabSettings::Terms::kBoth);
-  expect_near(r.extra_maps.at("D"), torch::tensor({{{0.25f, -0.5f}, {0.f, 1.f}}}));
-  expect_near(r.extra_maps.at("R"), torch::tensor({{{1.f, -2.f}, {0.f, 4.f}}}));
+  test::expect_tensor_near(r.extra_maps.at("D"), torch::tensor({{{0.25f, -0.5f}, {0.f, 1.f}}}), 1e-5);
+  test::expect_tensor_near(r.extra_maps.at("R"), torch::tensor({{{1.f, -2.f}, {0.f, 4.f}}}), 1e-5);
   // p = D * R = [[0.25, 1], [0, 4]] (the (0,1) cell: two negatives make a positive) -> s(ReLU(p)) = p / 4.
-  expect_near(r.maps, torch::tensor({{{0.0625f, 0.25f}, {0.f, 1.f}}}));
+  test::expect_tensor_near(r.maps, torch::tensor({{{0.0625f, 0.25f}, {0.f, 1.f}}}), 1e-5);
   EXPECT_EQ(r.flags[0].item<int>(), 0);
 }
 
 TEST_F(HandHead, StrictClampsBeforeTheProduct) {
   // D+ * R+ = [[0.25, 0], [0, 4]] -> / 4.
-  expect_near(run(PixabSettings::Terms::kBoth, true).maps, torch::tensor({{{0.0625f, 0.f}, {0.f, 1.f}}}));
+  test::expect_tensor_near(run(PixabSettings::Terms::kBoth, true).maps,
+                           torch::tensor({{{0.0625f, 0.f}, {0.f, 1.f}}}), 1e-5);
 }
 
 TEST_F(HandHead, EachTermAlone) {
   // ReLU(D) = [[0.25, 0], [0, 1]]; ReLU(R) = [[1, 0], [0, 4]] -> both normalise to [[0.25, 0], [0, 1]].
   const CamResult deletion = run(PixabSettings::Terms::kDeletion);
-  expect_near(deletion.maps, torch::tensor({{{0.25f, 0.f}, {0.f, 1.f}}}));
+  test::expect_tensor_near(deletion.maps, torch::tensor({{{0.25f, 0.f}, {0.f, 1.f}}}), 1e-5);
   EXPECT_EQ(deletion.extra_maps.count("R"), 0u);
   const CamResult preservation = run(PixabSettings::Terms::kPreservation);
-  expect_near(preservation.maps, torch::tensor({{{0.25f, 0.f}, {0.f, 1.f}}}));
+  test::expect_tensor_near(preservation.maps, torch::tensor({{{0.25f, 0.f}, {0.f, 1.f}}}), 1e-5);
   EXPECT_EQ(preservation.extra_maps.count("D"), 0u);
 }
 
@@ -135,7 +129,7 @@ TEST(PixabInvariant, OneByOneDeletionOnGapHeadIsNormalisedCam) {
                                             PixabSettings::Terms::kDeletion, ScoreKind::kLogit),
                                    7)
                               .compute(b);
-  expect_near(pixab.maps, GradCam().compute(b).maps);
+  test::expect_tensor_near(pixab.maps, GradCam().compute(b).maps, 1e-5);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Test helpers: temporary folders and scripted models.
 #include "tests/unit/test_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,13 @@
 #include <nlohmann/json.hpp>
 
 namespace pixab::test {
+
+void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance) {
+  ASSERT_EQ(actual.sizes(), expected.sizes());
+  EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/0, tolerance)) << "actual\n"
+                                                                        << actual << "\nexpected\n"
+                                                                        << expected;
+}
 
 namespace fs = std::filesystem;
 

@@ -14,6 +14,9 @@ namespace pixab::test {
 // Temporary folders, of both kinds below, go under $PIXAB_TEST_TMP (set by CTest) or else pixab-tests in the
 // system temp folder.
 
+// Element-wise |actual - expected| <= tolerance (absolute), same shapes; prints both tensors when it fails.
+void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance);
+
 // A new empty folder named after `name` and the process, emptied first if a previous run left it behind.
 std::string fresh_temp_dir(const std::string& name);
 
