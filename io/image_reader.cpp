@@ -16,7 +16,15 @@ DecodedImage read_image_rgb8(const std::string& path) {
 
   // IMREAD_UNCHANGED keeps 16-bit samples and alpha so that each conversion can be flagged, not done
   // silently.
-  cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+  cv::Mat raw;
+  try {
+    raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    // OpenCV refuses images whose header claims more pixels than CV_IO_MAX_IMAGE_PIXELS before decoding them.
+    const bool too_large = std::string(e.what()).find("CV_IO_MAX_IMAGE_PIXELS") != std::string::npos;
+    throw ItemError(too_large ? ItemStatus::kTooLarge : ItemStatus::kUnreadable,
+                    std::string(too_large ? "image too large to decode: " : "cannot decode as an image: ") + path);
+  }
   if (raw.empty()) throw ItemError(ItemStatus::kUnreadable, "cannot decode as an image: " + path);
 
   DecodedImage image;

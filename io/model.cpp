@@ -35,7 +35,11 @@ torch::Device parse_device(const std::string& text) {
           text.find_first_not_of("0123456789", 5) != std::string::npos) {
         throw ConfigError("device: expected cpu, cuda or cuda:N, got '" + text + "'");
       }
-      index = std::stoi(text.substr(5));
+      try {
+        index = std::stoi(text.substr(5));
+      } catch (const std::out_of_range&) {
+        throw ConfigError("device '" + text + "': no such CUDA device");
+      }
     }
     if (!torch::cuda::is_available()) {
       throw ConfigError("device '" + text + "': this LibTorch build or this machine has no CUDA device");

@@ -1,7 +1,11 @@
 // Run options: names are the TOML keys, so every key of a config file can be given on the command line too.
 #include "pipeline/cli_config.hpp"
 
+#include "workers/cams/cam_method.hpp"
+
 #include <memory>
+#include <utility>
+#include <vector>
 #include <sstream>
 
 namespace pixab {
@@ -136,11 +140,15 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
 
   // The [pixab] table: each key goes through the same parser as a variant's keys, so both accept the same
   // values.
-  for (const char* key : {"padding", "terms", "score", "strict"}) {
+  // default_str only documents the defaults (the callbacks do not run for them), so that the effective config
+  // recorded in every results file states the whole [pixab] table.
+  for (const auto& [key, fallback] : std::vector<std::pair<const char*, const char*>>{
+           {"padding", "full"}, {"terms", "both"}, {"score", "prob"}, {"strict", "false"}}) {
     run.add_option_function<std::string>(
-        std::string("--pixab.") + key,
-        [&c, key](const std::string& v) { set_pixab_key(c.cams.pixab, key, v, "[pixab]"); },
-        std::string("Pixab-CAM ") + key);
+           std::string("--pixab.") + key,
+           [&c, key = key](const std::string& v) { set_pixab_key(c.cams.pixab, key, v, "[pixab]"); },
+           std::string("Pixab-CAM ") + key)
+        ->default_str(fallback);
   }
   run.add_option_function<std::vector<std::string>>(
          "--pixab.boxes",
@@ -149,8 +157,9 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
            for (const auto& b : boxes) joined += (joined.empty() ? "" : ",") + b;
            set_pixab_key(c.cams.pixab, "boxes", joined, "[pixab]");
          },
-         "Pixab-CAM box sizes HxW (default 1x1,1x2,2x1,2x2)")
-      ->delimiter(',');
+         "Pixab-CAM box sizes HxW")
+      ->delimiter(',')
+      ->default_str("1x1,1x2,2x1,2x2");
   // Variants start from the [pixab] table, so it is applied first (its options are registered first).
   run.add_option_function<std::vector<std::string>>(
       "--pixab.variants",
@@ -158,6 +167,16 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
         for (const auto& text : texts) c.cams.variants.push_back(parse_pixab_variant(text, c.cams.pixab));
       },
       "named Pixab-CAM variants, \"name: key=value ...\", each computed as pixab_cam@name");
+}
+
+void resolve_default_methods(CLI::App& run, RunConfig& c) {
+  if (!c.methods.empty()) return;
+  c.methods = implemented_cam_methods();
+  for (const auto& [name, settings] : c.cams.variants) c.methods.push_back("pixab_cam@" + name);
+  // Recorded as given, so that the effective config names the methods the run computed and can be run again.
+  CLI::Option* option = run.get_option("--methods");
+  option->clear();
+  for (const auto& id : c.methods) option->add_result(id);
 }
 
 std::string effective_config_toml(const CLI::App& run) {

@@ -51,6 +51,10 @@ class SectionedTomlConfig : public CLI::ConfigTOML {
 // [pixab] table and its variants) are applied to `config` when the command line is parsed.
 void add_run_options(CLI::App& app, CLI::App& run, RunConfig& config);
 
+// An empty method list means every implemented method and every named Pixab variant: resolves it, on the config
+// and on the parsed option, so that the effective configuration lists them.
+void resolve_default_methods(CLI::App& run, RunConfig& config);
+
 // The effective configuration (after file and command line) as TOML text, for provenance.
 std::string effective_config_toml(const CLI::App& run);
 

@@ -102,10 +102,6 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
 
   ProcessOptions options;
   options.methods = config.methods;
-  if (options.methods.empty()) {  // default: every method, and every named Pixab variant
-    options.methods = implemented_cam_methods();
-    for (const auto& [name, settings] : config.cams.variants) options.methods.push_back("pixab_cam@" + name);
-  }
   options.target = config.target;
   options.batch_size = config.batch_size;
   options.cams = config.cams;

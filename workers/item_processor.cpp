@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <opencv2/core.hpp>
+
 #include "io/error.hpp"
 #include "io/image_reader.hpp"
 #include "workers/preprocess.hpp"
@@ -28,6 +30,10 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
         "single-label datasets)");
   }
   if (options_.methods.empty()) throw ConfigError("methods: at least one CAM method is needed");
+  if (model_.meta().channels != 3) {
+    throw ConfigError("model " + model_.path() + ": " + std::to_string(model_.meta().channels) +
+                      "-channel input; pixab reads images as RGB and needs channels = 3");
+  }
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   for (const auto& id : options_.methods) {
     if (std::count(options_.methods.begin(), options_.methods.end(), id) > 1) {
@@ -85,6 +91,12 @@ ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) con
     } catch (const ItemError& e) {
       record.status = e.status();
       record.message = e.what();
+    } catch (const cv::Exception& e) {  // OpenCV failed on this image's data (e.g. resizing it)
+      record.status = ItemStatus::kUnreadable;
+      record.message = "cannot preprocess " + items[row].image_path + ": " + e.err;
+    } catch (const std::bad_alloc&) {  // e.g. an extreme aspect ratio resized to a gigantic image
+      record.status = ItemStatus::kTooLarge;
+      record.message = "not enough memory to preprocess " + items[row].image_path;
     }
   }
 
