@@ -2,6 +2,7 @@
 #include "io/dataset.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "io/error.hpp"
 #include "io/item_status.hpp"
@@ -14,8 +15,11 @@ namespace {
 class VocLayoutDataset : public Dataset {
  public:
   explicit VocLayoutDataset(const DatasetConfig& config) {
+    // The id is the image's path relative to the root (results-schema.md), which stays the same wherever the
+    // dataset is mounted.
     for (const auto& entry : list_voc_split(config.root, config.split)) {
-      items_.push_back({entry.id, entry.image_path, entry.annotation_path});
+      const auto id = std::filesystem::path(entry.image_path).lexically_relative(config.root).generic_string();
+      items_.push_back({id, entry.image_path, entry.annotation_path});
     }
     std::sort(items_.begin(), items_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     const auto duplicate = std::adjacent_find(items_.begin(), items_.end(),
