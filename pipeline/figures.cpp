@@ -141,9 +141,10 @@ std::vector<std::string> methods_in_file_order(const ResultsData& data) {
   return methods;
 }
 
-// The file name of an item's figure: its id, with folders flattened so that every figure lands in `out`.
+// The file name of an item's figure: its id (an image path relative to the dataset root) without the image's
+// extension, with folders flattened so that every figure lands in `out`.
 std::string figure_file_name(const std::string& item_id) {
-  std::string name = item_id;
+  std::string name = std::filesystem::path(item_id).replace_extension().generic_string();
   std::replace(name.begin(), name.end(), '/', '_');
   return name + ".png";
 }
