@@ -69,16 +69,6 @@ int resolve_target(const std::string& text, const ModelMeta& meta) {
                                 meta.name, meta.num_classes - 1, labels));
 }
 
-std::vector<std::unique_ptr<CamMethod>> make_methods(const std::vector<std::string>& ids) {
-  std::vector<std::unique_ptr<CamMethod>> methods;
-  for (const auto& id : ids) {
-    if (std::count(ids.begin(), ids.end(), id) > 1)
-      throw ConfigError("methods: '" + id + "' is listed twice");
-    methods.push_back(make_cam_method(id));
-  }
-  return methods;
-}
-
 cv::Mat map_to_mat(const torch::Tensor& map) {
   const torch::Tensor host = map.to(torch::kCPU, torch::kFloat).contiguous();
   return cv::Mat(static_cast<int>(host.size(0)), static_cast<int>(host.size(1)), CV_32FC1,
@@ -91,9 +81,9 @@ int explain(const ExplainOptions& options) {
   const DecodedImage image = read_image_rgb8(options.image);
   const torch::Device device = parse_device(options.device);
   const Model model = Model::load(options.model, device);
-  const auto methods = make_methods(options.methods.empty() ? implemented_cam_methods() : options.methods);
-  const bool need_gradients =
-      std::any_of(methods.begin(), methods.end(), [](const auto& m) { return m->needs_gradients(); });
+  const auto methods =
+      make_cam_methods(options.methods.empty() ? implemented_cam_methods() : options.methods);
+  const bool need_gradients = any_needs_gradients(methods);
 
   CamBatch batch(model, to_model_input(image.rgb, model.meta()).unsqueeze(0).to(device), need_gradients);
   const torch::Tensor probabilities = torch::softmax(batch.logits(), 1)[0];

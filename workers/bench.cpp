@@ -315,13 +315,7 @@ BenchReport run_bench(const Model& model, const BenchOptions& options) {
   }
   if (options.warmup < 0) throw ConfigError("bench: warmup must not be negative");
   const std::vector<std::string> ids = options.methods.empty() ? implemented_cam_methods() : options.methods;
-  std::vector<std::unique_ptr<CamMethod>> methods;
-  for (const auto& id : ids) {
-    if (std::count(ids.begin(), ids.end(), id) > 1) {
-      throw ConfigError("methods: '" + id + "' is listed twice");
-    }
-    methods.push_back(make_cam_method(id, options.cams));
-  }
+  const std::vector<std::unique_ptr<CamMethod>> methods = make_cam_methods(ids, options.cams);
 
   const std::vector<torch::Tensor> batches = synthetic_batches(model, options);
   BenchReport report;

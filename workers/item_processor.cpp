@@ -35,13 +35,8 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
                       "-channel input; pixab reads images as RGB and needs channels = 3");
   }
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
-  for (const auto& id : options_.methods) {
-    if (std::count(options_.methods.begin(), options_.methods.end(), id) > 1) {
-      throw ConfigError("methods: '" + id + "' is listed twice");
-    }
-    methods_.push_back(make_cam_method(id, options_.cams));
-    need_gradients_ = need_gradients_ || methods_.back()->needs_gradients();
-  }
+  methods_ = make_cam_methods(options_.methods, options_.cams);
+  need_gradients_ = any_needs_gradients(methods_);
 }
 
 std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() const {

@@ -72,4 +72,11 @@ const std::vector<std::string>& implemented_cam_methods();
 // naming the known methods for an unknown identifier.
 std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});
 
+// The methods of a list, in its order; ConfigError for an unknown id or one listed twice.
+std::vector<std::unique_ptr<CamMethod>> make_cam_methods(const std::vector<std::string>& ids,
+                                                         const CamSettings& settings = {});
+
+// Whether any of the methods needs the shared backward pass.
+bool any_needs_gradients(const std::vector<std::unique_ptr<CamMethod>>& methods);
+
 }  // namespace pixab

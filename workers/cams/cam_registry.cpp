@@ -1,6 +1,8 @@
 // The shared per-batch state (features, logits, the one backward pass) and the method registry.
 #include <torch/autograd.h>
 
+#include <algorithm>
+
 #include "io/error.hpp"
 #include "workers/cams/ablation_cam.hpp"
 #include "workers/cams/activation_cam.hpp"
@@ -91,6 +93,21 @@ std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSetti
   std::string known;
   for (const auto& name : implemented_cam_methods()) known += (known.empty() ? "" : ", ") + name;
   throw ConfigError("unknown CAM method '" + id + "' (implemented: " + known + ", pixab_cam@<variant>)");
+}
+
+std::vector<std::unique_ptr<CamMethod>> make_cam_methods(const std::vector<std::string>& ids,
+                                                         const CamSettings& settings) {
+  std::vector<std::unique_ptr<CamMethod>> methods;
+  for (const auto& id : ids) {
+    if (std::count(ids.begin(), ids.end(), id) > 1)
+      throw ConfigError("methods: '" + id + "' is listed twice");
+    methods.push_back(make_cam_method(id, settings));
+  }
+  return methods;
+}
+
+bool any_needs_gradients(const std::vector<std::unique_ptr<CamMethod>>& methods) {
+  return std::any_of(methods.begin(), methods.end(), [](const auto& m) { return m->needs_gradients(); });
 }
 
 }  // namespace pixab
