@@ -26,6 +26,7 @@ struct DatasetConfig {
   std::string kind = "voc";
   std::string root;
   std::string split = "test";
+  std::string label;  // the dataset's column heading in reports (e.g. IMGN, VOC); empty: the kind in capitals
 };
 
 class Dataset {

@@ -56,6 +56,15 @@ torch::Device parse_device(const std::string& text) {
 Model::Model(torch::jit::Module module, ModelMeta meta, std::string path, torch::Device device)
     : module_(std::move(module)), meta_(std::move(meta)), path_(std::move(path)), device_(device) {}
 
+Model Model::deep_copy() const {
+  Model copy(module_.deepcopy(), meta_, path_, device_);
+  copy.sha256_ = sha256_;
+  copy.feature_channels_ = feature_channels_;
+  copy.grid_height_ = grid_height_;
+  copy.grid_width_ = grid_width_;
+  return copy;
+}
+
 Model Model::load(const std::string& path, const torch::Device& device) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw ModelError("model " + path + ": file not found");

@@ -31,6 +31,10 @@ class Model {
 
   // The underlying module, for tasks that change parameters (the sanity check).
   torch::jit::Module& module() { return module_; }
+  const torch::jit::Module& module() const { return module_; }
+
+  // An independent copy (parameters and buffers copied), e.g. to randomise without touching this model.
+  Model deep_copy() const;
 
  private:
   Model(torch::jit::Module module, ModelMeta meta, std::string path, torch::Device device);

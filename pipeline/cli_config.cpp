@@ -95,6 +95,8 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   run.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
   run.add_option("--dataset.kind", c.dataset.kind, "dataset layout: voc")->capture_default_str();
   run.add_option("--dataset.root", c.dataset.root, "dataset root folder")->required();
+  run.add_option("--dataset.label", c.dataset.label,
+                 "the dataset's column heading in `pixab report` (default: the kind in capitals)");
   run.add_option("--dataset.split", c.dataset.split, "image set (voc: ImageSets/Main/<split>.txt)")
       ->capture_default_str();
   run.add_option("--methods", c.methods, "CAM methods to compute (default: all implemented)")->delimiter(',');
@@ -134,6 +136,26 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
          "Ablation-CAM's score: logit or prob")
       ->check(CLI::IsMember({"logit", "prob"}))
       ->default_str("logit");
+  run.add_option("--task", c.task, "natural, or sanity (cascading model-parameter randomisation)")
+      ->check(CLI::IsMember({"natural", "sanity"}))
+      ->capture_default_str();
+  run.add_option("--metrics", c.metrics.metrics,
+                 "metrics to compute, or none (default: all for task natural, none for sanity)")
+      ->delimiter(',');
+  run.add_option("--steps", c.metrics.steps, "deletion / insertion steps")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--tolerance_px", c.metrics.tolerance_px, "pointing game tolerance radius, pixels")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--loc_threshold", c.metrics.loc_threshold,
+                 "weakly supervised localisation threshold, a fraction of max E")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  run.add_option("--sanity.stages", c.sanity_stages,
+                 "sanity check: randomise the first N parameter groups, output end first (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   run.add_flag("--store_weights", c.store_weights, "store channel weights in /weights/<method> (large)");
   run.add_flag("--store_pixab_maps", c.store_pixab_maps,
                "store Pixab-CAM's D and R maps in /pixab/<method>/");
@@ -169,14 +191,30 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       "named Pixab-CAM variants, \"name: key=value ...\", each computed as pixab_cam@name");
 }
 
-void resolve_default_methods(CLI::App& run, RunConfig& c) {
-  if (!c.methods.empty()) return;
-  c.methods = implemented_cam_methods();
-  for (const auto& [name, settings] : c.cams.variants) c.methods.push_back("pixab_cam@" + name);
-  // Recorded as given, so that the effective config names the methods the run computed and can be run again.
-  CLI::Option* option = run.get_option("--methods");
+namespace {
+
+// Records a resolved list as if it had been given, so that the effective config can be run again as is.
+void record_list(CLI::App& run, const char* option_name, const std::vector<std::string>& values) {
+  CLI::Option* option = run.get_option(option_name);
   option->clear();
-  for (const auto& id : c.methods) option->add_result(id);
+  for (const auto& value : values) option->add_result(value);
+}
+
+}  // namespace
+
+void resolve_default_lists(CLI::App& run, RunConfig& c) {
+  if (c.methods.empty()) {
+    c.methods = implemented_cam_methods();
+    for (const auto& [name, settings] : c.cams.variants) c.methods.push_back("pixab_cam@" + name);
+    record_list(run, "--methods", c.methods);
+  }
+  auto& metrics = c.metrics.metrics;
+  if (metrics.size() == 1 && metrics.front() == "none") {
+    metrics.clear();
+  } else if (metrics.empty()) {
+    if (c.task == "natural") metrics = implemented_metrics();
+    record_list(run, "--metrics", metrics.empty() ? std::vector<std::string>{"none"} : metrics);
+  }
 }
 
 std::string effective_config_toml(const CLI::App& run) {

@@ -11,6 +11,7 @@
 
 #include "io/dataset.hpp"
 #include "workers/cams/cam_settings.hpp"
+#include "workers/metrics/metric_settings.hpp"
 
 namespace pixab {
 
@@ -34,6 +35,9 @@ struct RunConfig {
   int pass_memory_mb = 1024;      // memory budget of one ablation / Score-CAM pass
   bool store_weights = false;     // /weights/<method>
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R
+  std::string task = "natural";   // natural | sanity
+  MetricSettings metrics;         // metrics.metrics empty: every metric for task natural, none for sanity
+  int sanity_stages = 0;          // 0: every parameter group
 };
 
 // CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is
@@ -51,9 +55,10 @@ class SectionedTomlConfig : public CLI::ConfigTOML {
 // [pixab] table and its variants) are applied to `config` when the command line is parsed.
 void add_run_options(CLI::App& app, CLI::App& run, RunConfig& config);
 
-// An empty method list means every implemented method and every named Pixab variant: resolves it, on the config
-// and on the parsed option, so that the effective configuration lists them.
-void resolve_default_methods(CLI::App& run, RunConfig& config);
+// An empty method list means every implemented method and every named Pixab variant; an empty metric list
+// means every metric for the natural task and none for the sanity check ("none" asks for none). Resolves both,
+// on the config and on the parsed options, so that the effective configuration lists them.
+void resolve_default_lists(CLI::App& run, RunConfig& config);
 
 // The effective configuration (after file and command line) as TOML text, for provenance.
 std::string effective_config_toml(const CLI::App& run);

@@ -53,7 +53,7 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
             MpiSession mpi(argc, argv);
             setup_logging(mpi.rank(), config->verbose);
             try {
-              resolve_default_methods(*run, *config);
+              resolve_default_lists(*run, *config);
               return run_job(*config, effective_config_toml(*run));
             } catch (const ConfigError& e) {  // before any work: a usage error
               spdlog::error("{}", e.what());

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -64,6 +65,13 @@ std::string attempt_line(const std::string& started, int ranks) {
          " slurm_job=" + (slurm_job ? slurm_job : "-");
 }
 
+std::string dataset_label(const DatasetConfig& dataset) {
+  if (!dataset.label.empty()) return dataset.label;
+  std::string label = dataset.kind;
+  std::transform(label.begin(), label.end(), label.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  return label;
+}
+
 void check_output_writable(const std::string& out) {
   const auto parent = std::filesystem::absolute(out).parent_path();
   std::error_code ec;
@@ -114,11 +122,18 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.cams.full_batch_size = config.full_batch_size > 0 ? config.full_batch_size : by_memory.full;
   options.store_weights = config.store_weights;
   options.store_pixab_maps = config.store_pixab_maps;
+  options.metrics = config.metrics;
+  options.metrics.full_batch_size = options.cams.full_batch_size;
+  options.task = config.task;
+  options.sanity_stages = config.sanity_stages;
+  options.seed = config.seed;
   const ItemProcessor processor(model, *dataset, options);
   spdlog::info(
-      "{} items, methods: {}, batch sizes: {} images per features pass, {} rows per head pass, {} images "
+      "{} items, task {}, methods: {}, metrics: {}, batch sizes: {} images per features pass, {} rows per head pass, {} images "
       "per full pass, {} thread(s)",
-      manifest.size(), fmt::join(options.methods, ", "), options.batch_size, options.cams.head_batch_size,
+      manifest.size(), options.task, fmt::join(options.methods, ", "),
+      options.metrics.metrics.empty() ? std::string("none") : fmt::format("{}", fmt::join(options.metrics.metrics, ", ")),
+      options.batch_size, options.cams.head_batch_size,
       options.cams.full_batch_size, threads);
 
   // Work goes in chunks of whole batches so that progress is reported while the run is long.
@@ -165,7 +180,11 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   text["model_sha256"] = model.sha256();
   text["model_meta"] = model.meta().json_text;
   text["manifest_sha256"] = manifest_sha256(manifest);
-  text["task"] = "natural";
+  text["task"] = options.task;
+  text["dataset_label"] = dataset_label(config.dataset);
+  text["metrics"] = fmt::format("{}", fmt::join(options.metrics.metrics, ","));
+  if (options.task == "sanity")
+    text["sanity_stages"] = fmt::format("{}", fmt::join(processor.sanity_stage_names(), ","));
   text["dataset"] = config.dataset.kind + ":" + config.dataset.root + ":" + config.dataset.split;
   text["hostnames"] = hostname();
   text["device"] = device.str();

@@ -22,7 +22,7 @@ struct ItemProcessor::Prepared {
 };
 
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
-    : model_(model), dataset_(dataset), options_(std::move(options)) {
+    : model_(model), dataset_(dataset), options_(std::move(options)), evaluator_(model, options_.metrics) {
   if (options_.target != "predicted") {
     throw ConfigError(
         "target '" + options_.target +
@@ -37,6 +37,15 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   methods_ = make_cam_methods(options_.methods, options_.cams);
   need_gradients_ = any_needs_gradients(methods_);
+  if (options_.task == "sanity") {
+    sanity_ = std::make_unique<SanityCheck>(model_, options_.sanity_stages, options_.seed);
+  } else if (options_.task != "natural") {
+    throw ConfigError("task '" + options_.task + "' is not supported (supported: natural, sanity)");
+  }
+}
+
+std::vector<std::string> ItemProcessor::sanity_stage_names() const {
+  return sanity_ ? sanity_->stage_names() : std::vector<std::string>{};
 }
 
 std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() const {
@@ -52,6 +61,8 @@ std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() 
       layout["pixab/" + method->id() + "/D"] = grid;
       layout["pixab/" + method->id() + "/R"] = grid;
     }
+    evaluator_.add_layout(method->id(), layout);
+    if (sanity_) sanity_->add_layout(method->id(), layout);
   }
   return layout;
 }
@@ -131,12 +142,27 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   cams.set_targets(top1);  // target = "predicted"
   const auto target_prob = probabilities.gather(1, cams.targets().unsqueeze(1)).squeeze(1);
 
+  // The target class's boxes, mapped like the image; the localisation metrics need them.
+  std::vector<std::vector<Box>> boxes(batch.size());
+  const auto target_cpu = cams.targets().cpu();
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const auto target = target_cpu[static_cast<int64_t>(b)].item<int64_t>();
+    for (const auto& object : batch[b]->objects) {
+      if (model_.meta().class_index(object.class_name) != target) continue;
+      const Box box = map_box(object.box, batch[b]->geometry);
+      if (box_contains_pixel_centre(box, model_.meta().input_width, model_.meta().input_height))
+        boxes[b].push_back(box);
+    }
+  }
+
   // Every result stays on the device until the batch is complete; then one copy per array to the host.
   std::vector<std::pair<std::string, torch::Tensor>> rows;  // path -> [B, row shape...]
+  std::vector<std::pair<std::string, torch::Tensor>> maps;  // method id -> L [B,h,w]
   torch::Tensor flags = torch::zeros({static_cast<int64_t>(batch.size())}, torch::kInt);
   for (const auto& method : methods_) {
     CamResult result = method->compute(cams);
     rows.emplace_back("maps/" + method->id(), result.maps);
+    maps.emplace_back(method->id(), result.maps);
     if (options_.store_weights && result.weights.defined())
       rows.emplace_back("weights/" + method->id(), result.weights);
     if (options_.store_pixab_maps) {
@@ -145,8 +171,11 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     }
     if (result.flags.defined()) flags = flags | result.flags.to(torch::kCPU, torch::kInt);
   }
-  const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_cpu = cams.targets().cpu(),
-             target_prob_cpu = target_prob.cpu();
+  for (auto& row : evaluator_.evaluate(cams, maps, boxes)) rows.push_back(std::move(row));
+  if (sanity_) {
+    for (auto& row : sanity_->evaluate(methods_, cams, maps)) rows.push_back(std::move(row));
+  }
+  const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_prob_cpu = target_prob.cpu();
 
   for (const auto& [path, tensor] : rows) {
     const auto host = tensor.to(torch::kCPU, torch::kFloat).contiguous();
@@ -165,13 +194,7 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     record.target = static_cast<int32_t>(target_cpu[i].item<int64_t>());
     record.target_prob = target_prob_cpu[i].item<float>();
     record.flags |= static_cast<std::uint32_t>(flags[i].item<int>());
-    for (const auto& object : batch[b]->objects) {
-      if (model_.meta().class_index(object.class_name) != record.target) continue;
-      const Box box = map_box(object.box, batch[b]->geometry);
-      if (box_contains_pixel_centre(box, model_.meta().input_width, model_.meta().input_height)) {
-        record.boxes.push_back(box);
-      }
-    }
+    record.boxes = std::move(boxes[b]);
   }
 }
 

@@ -11,6 +11,8 @@
 #include "io/model.hpp"
 #include "io/results_file.hpp"
 #include "workers/cams/cam_method.hpp"
+#include "workers/metrics/metric_evaluator.hpp"
+#include "workers/metrics/sanity.hpp"
 
 namespace pixab {
 
@@ -21,6 +23,10 @@ struct ProcessOptions {
   CamSettings cams;
   bool store_weights = false;     // /weights/<method> [N,K] for methods with channel weights
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R [N,h,w]
+  MetricSettings metrics;         // /metrics/<method>/<metric> and /curves/<method>/...
+  std::string task = "natural";   // "sanity": also the cascading randomisation, /sanity/<method>/...
+  int sanity_stages = 0;          // 0: one stage per parameter group of the model
+  std::uint64_t seed = 0;         // of the randomised parameters
 };
 
 // Per-item float arrays by in-file path ("maps/grad_cam"): every row has the same shape; failed items' rows
@@ -37,11 +43,14 @@ struct ProcessedItems {
 
 class ItemProcessor {
  public:
-  // ConfigError for unknown methods or target modes.
+  // ConfigError for unknown methods, metrics, tasks or target modes.
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
 
   // Processes items in the given order. A bad item gets its status and message; it never stops the others.
   ProcessedItems process(const std::vector<DatasetItem>& items) const;
+
+  // The names of the sanity check's stages (task "sanity"), else empty.
+  std::vector<std::string> sanity_stage_names() const;
 
  private:
   struct Prepared;
@@ -55,6 +64,8 @@ class ItemProcessor {
   ProcessOptions options_;
   std::vector<std::unique_ptr<CamMethod>> methods_;
   bool need_gradients_ = false;
+  MetricEvaluator evaluator_;
+  std::unique_ptr<SanityCheck> sanity_;  // task "sanity" only
 };
 
 }  // namespace pixab

@@ -10,6 +10,7 @@
 #include "io/model_meta.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/demo/demo_model.hpp"
+#include "workers/metrics/sanity.hpp"
 
 namespace pixab {
 namespace {
@@ -87,8 +88,11 @@ TEST(DemoModel, SavedFileFollowsTheModelContract) {
   EXPECT_EQ(logits.sizes(), (std::vector<std::int64_t>{2, 10}));
   EXPECT_TRUE(torch::allclose(logits, from_head));
 
-  // BatchNorm is folded away: no submodules, no running statistics, no batch_norm call in any method.
-  EXPECT_EQ(module.named_modules().size(), 1u);
+  // BatchNorm is folded away: one parameter-only submodule per layer (the sanity check's parameter groups,
+  // output end first), no running statistics, no batch_norm call in any method.
+  std::vector<std::string> groups;
+  for (const auto& group : cascade_groups(module)) groups.push_back(group.name);
+  EXPECT_EQ(groups, (std::vector<std::string>{"classifier", "head_conv", "block4", "block3", "block2", "block1"}));
   EXPECT_EQ(module.named_buffers().size(), 0u);
   for (const char* method : {"features", "head", "forward"}) {
     EXPECT_EQ(module.get_method(method).graph()->toString().find("batch_norm"), std::string::npos) << method;

@@ -82,7 +82,7 @@ TEST(ItemProcessor, BadItemsGetTheirStatusAndNanRows) {
   const Model model = test::load_scripted_model(
       "processor-model", test::kGapLinearSource,
       {{"weight", torch::randn({2, 3})}, {"bias", torch::zeros({2})}}, test::simple_meta_json(6, 6, 3, 2));
-  const auto dataset = open_dataset({"voc", root, "test"});
+  const auto dataset = open_dataset({"voc", root, "test", ""});
   ProcessOptions options;
   options.methods = {"grad_cam", "pixab_cam"};
   options.batch_size = 2;

@@ -248,8 +248,8 @@ std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const ConvBn& layer) {
 
 std::string conv_relu_statement(const char* var, const ConvLayer& layer) {
   std::ostringstream line;
-  line << "    " << var << " = torch.relu(torch.conv2d(" << var << ", self." << layer.name << "_weight, self."
-       << layer.name << "_bias, [" << layer.stride << ", " << layer.stride << "], [1, 1]))\n";
+  line << "    " << var << " = torch.relu(torch.conv2d(" << var << ", self." << layer.name << ".weight, self."
+       << layer.name << ".bias, [" << layer.stride << ", " << layer.stride << "], [1, 1]))\n";
   if (layer.pool_after) line << "    " << var << " = torch.max_pool2d(" << var << ", [2, 2])\n";
   return line.str();
 }
@@ -264,8 +264,8 @@ std::string torchscript_source() {
     }
   }
   features += "    return x\n";
-  head += std::string("    return torch.linear(a.mean([2, 3]), self.") + kClassifierName + "_weight, self." +
-          kClassifierName + "_bias)\n";
+  head += std::string("    return torch.linear(a.mean([2, 3]), self.") + kClassifierName + ".weight, self." +
+          kClassifierName + ".bias)\n";
   return features + "\n" + head + "\ndef forward(self, x):\n    return self.head(self.features(x))\n";
 }
 
@@ -275,16 +275,21 @@ std::string torchscript_source() {
 torch::jit::Module export_torchscript(const DemoNet& net) {
   torch::NoGradGuard no_grad;
   torch::jit::Module module("PixabDemoFashionMnist");
+  // One submodule per layer, so that the layers are the parameter groups of the sanity check's cascade.
+  const auto add_layer = [&module](const std::string& name, const char* kind, const torch::Tensor& weight,
+                                   const torch::Tensor& bias) {
+    torch::jit::Module layer(std::string("PixabDemo") + kind + "_" + name);
+    layer.register_parameter("weight", weight, /*is_buffer=*/false);
+    layer.register_parameter("bias", bias, /*is_buffer=*/false);
+    module.register_module(name, layer);
+  };
   for (std::size_t i = 0; i < net->layers.size(); ++i) {
     auto [weight, bias] = fold_batch_norm(net->layers[i]);
     if (i == 0) weight = weight.repeat({1, 3, 1, 1}) / 3;
-    module.register_parameter(std::string(kConvLayers[i].name) + "_weight", weight, /*is_buffer=*/false);
-    module.register_parameter(std::string(kConvLayers[i].name) + "_bias", bias, /*is_buffer=*/false);
+    add_layer(kConvLayers[i].name, "Conv", weight, bias);
   }
-  module.register_parameter(std::string(kClassifierName) + "_weight",
-                            net->classifier->weight.detach().clone(), false);
-  module.register_parameter(std::string(kClassifierName) + "_bias", net->classifier->bias.detach().clone(),
-                            false);
+  add_layer(kClassifierName, "Linear", net->classifier->weight.detach().clone(),
+            net->classifier->bias.detach().clone());
   module.define(torchscript_source());
   module.eval();
   // The layer table must keep the contract's target grid; a dry run catches an edit that breaks it.
