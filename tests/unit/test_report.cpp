@@ -1,16 +1,17 @@
-// The report's table model from synthetic results files: hand-checked means, failed items, method order, best
-// marks, dataset and stage columns.
+// `pixab report`: the table model from synthetic results files, and its Markdown, CSV and JSON renderings.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "io/error.hpp"
 #include "io/results_file.hpp"
-#include "pipeline/report_tables.hpp"
+#include "pipeline/report.hpp"
 #include "tests/unit/test_support.hpp"
 
 namespace pixab {
@@ -88,6 +89,12 @@ class ReportTest : public ::testing::Test {
   std::vector<std::string> write_all() {
     return {write("imgn.h5", imgn_results()), write("voc.h5", voc_results()),
             write("mod.h5", sanity_results())};
+  }
+  std::string render(ReportFormat format, const BootstrapSettings& bootstrap = {}) {
+    const auto inputs = load_report_inputs(write_all());
+    std::ostringstream out;
+    write_report(inputs, build_report_tables(inputs, bootstrap), format, bootstrap, out);
+    return out.str();
   }
 
   test::TempDir dir_{"report"};
@@ -245,6 +252,104 @@ TEST_F(ReportTest, BootstrapIsPerCellAndSeeded) {
   EXPECT_EQ(before.value.high, after.value.high);
 }
 
+TEST_F(ReportTest, MarkdownShowsCellsBestAndMissingValues) {
+  const std::string md = render(ReportFormat::kMarkdown);
+  EXPECT_NE(md.find("## Table 3: AD, IIC and Compactness"), std::string::npos) << md;
+  EXPECT_NE(md.find("| method | AD (%) IMGN | AD (%) VOC | IIC (%) IMGN | Compactness IMGN |"),
+            std::string::npos);
+  EXPECT_NE(md.find("| score_cam | 30.00 [30.00, 30.00] n=3 | – | **66.67** ["), std::string::npos) << md;
+  EXPECT_NE(md.find("| grad_cam | **15.00** ["), std::string::npos) << md;
+  EXPECT_NE(md.find("| 5.000 [4.000, 6.000] n=3 |"), std::string::npos) << md;  // compactness, never bold
+  EXPECT_NE(md.find("| IMGN | natural | "), std::string::npos);
+  EXPECT_NE(md.find("0123456789ab |"), std::string::npos);  // sha256 shortened to 12 hex digits
+  EXPECT_NE(md.find("3 ok, 1 missing (4 total)"), std::string::npos);
+  EXPECT_NE(md.find("| logits | conv2 | conv1 |"), std::string::npos);
+  EXPECT_NE(md.find("Compactness is not marked"), std::string::npos);
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string field; std::getline(cells, field, ',');) fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+TEST_F(ReportTest, CsvAndJsonHoldTheSameCells) {
+  const auto csv = parse_csv(render(ReportFormat::kCsv));
+  const nlohmann::json json = nlohmann::json::parse(render(ReportFormat::kJson));
+  ASSERT_EQ(csv.at(0), (std::vector<std::string>{"table", "dataset", "method", "metric", "mean", "ci_low",
+                                                 "ci_high", "n", "best"}));
+  const nlohmann::json& cells = json.at("cells");
+  // Table 3: 2 methods x 4 columns; Table 4: 2 x 2; sanity: 1 x 3, twice.
+  ASSERT_EQ(cells.size(), 8u + 4u + 6u);
+  ASSERT_EQ(csv.size(), cells.size() + 1);
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const auto& row = csv[i + 1];
+    const nlohmann::json& cell = cells[i];
+    ASSERT_EQ(row.size(), 9u);
+    EXPECT_EQ(row[0], cell.at("table"));
+    EXPECT_EQ(row[1], cell.at("dataset"));
+    EXPECT_EQ(row[2], cell.at("method"));
+    EXPECT_EQ(row[3], cell.at("metric"));
+    EXPECT_EQ(std::stoul(row[7]), cell.at("n").get<std::size_t>());
+    EXPECT_EQ(row[8], std::to_string(cell.at("best").get<int>()));
+    for (const auto& [field, key] : {std::pair{4, "mean"}, std::pair{5, "ci_low"}, std::pair{6, "ci_high"}}) {
+      if (cell.at(key).is_null()) {
+        EXPECT_EQ(row[field], "");
+      } else {
+        EXPECT_NEAR(std::stod(row[field]), cell.at(key).get<double>(),
+                    1e-7 * std::abs(cell.at(key).get<double>()));
+      }
+    }
+  }
+  EXPECT_EQ(csv[1], (std::vector<std::string>{"table3", "IMGN", "score_cam", "average_drop", "30", "30", "30",
+                                              "3", "0"}));
+  EXPECT_EQ(cells[1].at("dataset"), "VOC");  // score_cam has no VOC value: null, n = 0
+  EXPECT_TRUE(cells[1].at("mean").is_null());
+  EXPECT_EQ(cells[1].at("n"), 0);
+
+  const nlohmann::json& imgn = json.at("files").at(0);
+  EXPECT_EQ(imgn.at("label"), "IMGN");
+  EXPECT_EQ(imgn.at("task"), "natural");
+  EXPECT_EQ(imgn.at("items").at("ok"), 3);
+  EXPECT_EQ(imgn.at("items").at("missing"), 1);
+  EXPECT_EQ(imgn.at("model_sha256"), "0123456789abcdef0123");
+  EXPECT_EQ(json.at("files").at(2).at("task"), "sanity");
+}
+
+TEST_F(ReportTest, FilesWithoutTablesStillGetTheirSummary) {
+  ResultsData maps_only = results_with_items({ItemStatus::kOk});
+  maps_only.arrays["maps/grad_cam"] = {{1, 2, 2}, std::vector<float>(4, 0.5f)};
+  const auto inputs = load_report_inputs({write("demo.h5", maps_only)});
+  std::ostringstream out;
+  write_report(inputs, build_report_tables(inputs, {}), ReportFormat::kMarkdown, {}, out);
+  EXPECT_NE(out.str().find("| demo | natural | "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("nothing to tabulate"), std::string::npos);
+}
+
+TEST_F(ReportTest, WritesToOutCreatingFolders) {
+  ReportOptions options;
+  options.files = {write("imgn.h5", imgn_results())};
+  options.format = "csv";
+  options.out = dir_.file("nested/folder/report.csv");
+  std::ostringstream unused;
+  run_report(options, unused);
+  EXPECT_TRUE(unused.str().empty());
+  std::ifstream file(options.out);
+  std::string header;
+  std::getline(file, header);
+  EXPECT_EQ(header, "table,dataset,method,metric,mean,ci_low,ci_high,n,best");
+
+  options.out = dir_.path();  // a folder: cannot be opened as a file
+  EXPECT_THROW(run_report(options, unused), IoError);
+}
+
 TEST_F(ReportTest, UnreadableAndMalformedFilesAreNamed) {
   const std::string garbage = dir_.file("garbage.h5");
   std::ofstream(garbage) << "not HDF5";
@@ -263,6 +368,7 @@ TEST_F(ReportTest, UnreadableAndMalformedFilesAreNamed) {
     EXPECT_NE(std::string(error.what()).find("/metrics/grad_cam/loc_iou has shape [2]"), std::string::npos)
         << error.what();
   }
+  EXPECT_THROW(parse_report_format("html"), ConfigError);
 }
 
 }  // namespace
