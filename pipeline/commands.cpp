@@ -69,11 +69,22 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
 }
 
 Command add_report_command(CLI::App& app) {
-  auto file = std::make_shared<std::string>();
-  CLI::App* report = app.add_subcommand("report", "print the summary tables of a results file");
-  report->add_option("file", *file, "results file (HDF5)")->required()->check(CLI::ExistingFile);
-  return {report, [file] {
-            print_report(*file, std::cout);
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* report = app.add_subcommand(
+      "report", "print the paper's tables (means, bootstrap intervals, best marked) from results files");
+  report->add_option("files", options->files, "results files (HDF5), typically one per dataset")
+      ->required()
+      ->check(CLI::ExistingFile);
+  report->add_option("--format", options->format, "md, csv (one row per cell) or json")
+      ->check(CLI::IsMember({"md", "csv", "json"}))
+      ->capture_default_str();
+  report->add_option("--out", options->out, "write the report to this file instead of stdout");
+  report->add_option("--bootstrap-samples", options->bootstrap.samples, "bootstrap resamples per cell")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  report->add_option("--seed", options->bootstrap.seed, "seed of the bootstrap")->capture_default_str();
+  return {report, [options] {
+            run_report(*options, std::cout);
             return static_cast<int>(kExitOk);
           }};
 }

@@ -1,76 +1,186 @@
-// The summary report: reads a results file back and prints what a user checks first.
+// Renders the report's table model as Markdown, CSV or JSON, and runs `pixab report`.
 #include "pipeline/report.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cmath>
-#include <map>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 
-#include "io/results_file.hpp"
+#include "io/error.hpp"
 
 namespace pixab {
 
 namespace {
 
-struct MapStatistics {
-  std::size_t maps = 0, all_zero = 0;
-  double value_sum = 0, area_above_half = 0;
-  std::size_t values = 0;
-};
+constexpr const char* kNoValue = "–";
 
-// Statistics over the rows of ok items; each row is one h*w map in [0,1].
-MapStatistics map_statistics(const FloatArray& array, const std::vector<ItemRecord>& items) {
-  MapStatistics stats;
-  if (array.shape.size() != 3) return stats;
-  const std::size_t cells = array.shape[1] * array.shape[2];
-  for (std::size_t row = 0; row < items.size(); ++row) {
-    if (items[row].status != ItemStatus::kOk) continue;
-    const float* map = array.values.data() + row * cells;
-    std::size_t above = 0;
-    bool zero = true;
-    for (std::size_t i = 0; i < cells; ++i) {
-      stats.value_sum += map[i];
-      above += map[i] > 0.5f;
-      zero = zero && map[i] == 0.0f;
+// Visits every cell in table, row, column order: the one order of the CSV rows and the JSON cells.
+void for_each_cell(const std::vector<ReportTable>& tables,
+                   const std::function<void(const ReportTable&, const std::string& method,
+                                            const ReportColumn&, const ReportCell&)>& visit) {
+  for (const ReportTable& table : tables) {
+    for (std::size_t row = 0; row < table.methods.size(); ++row) {
+      for (const ReportColumn& column : table.columns)
+        visit(table, table.methods[row], column, column.cells[row]);
     }
-    stats.values += cells;
-    stats.area_above_half += static_cast<double>(above) / cells;
-    stats.all_zero += zero;
-    ++stats.maps;
   }
-  return stats;
+}
+
+std::string item_summary(const ResultsData& data) {
+  std::string summary;
+  for (const auto& [status, count] : items_by_status(data))
+    summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", count, status);
+  return fmt::format("{} ({} total)", summary.empty() ? "none" : summary, data.items.size());
+}
+
+// Text inside a Markdown table cell: a '|' would end the cell.
+std::string md_text(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+  return escaped.empty() ? kNoValue : escaped;
+}
+
+std::string md_cell(const ReportColumn& column, const ReportCell& cell) {
+  const MeanInterval& v = cell.value;
+  if (v.n == 0) return kNoValue;
+  const std::string mean = fmt::format("{:.{}f}", v.mean, column.decimals);
+  return fmt::format("{} [{:.{}f}, {:.{}f}] n={}", cell.best ? "**" + mean + "**" : mean, v.low,
+                     column.decimals, v.high, column.decimals, v.n);
+}
+
+void write_markdown(const std::vector<ReportInput>& inputs, const std::vector<ReportTable>& tables,
+                    const BootstrapSettings& bootstrap, std::ostream& out) {
+  out << "# pixab report\n\n## Files\n\n"
+      << "| label | task | file | model | sha256 | dataset | created | pixab | items |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
+  for (const ReportInput& input : inputs) {
+    const auto attribute = [&](const char* key) { return md_text(text_attribute(input.data, key)); };
+    out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_text(input.label),
+                       md_text(input.task), md_text(input.path), attribute("model_path"),
+                       md_text(text_attribute(input.data, "model_sha256").substr(0, 12)),
+                       attribute("dataset"), attribute("created"), attribute("software_version"),
+                       item_summary(input.data));
+  }
+  if (tables.empty()) {
+    out << "\nNo metric or sanity arrays in these files: nothing to tabulate.\n";
+    return;
+  }
+  out << fmt::format(
+      "\nCells: mean [95% percentile bootstrap interval] n = ok items where the figure is defined; {} where "
+      "there are none. {} resamples per cell, seed {} (docs/report.md).\n",
+      kNoValue, bootstrap.samples, bootstrap.seed);
+
+  for (const ReportTable& table : tables) {
+    out << "\n## " << table.title << "\n\n| method |";
+    for (const ReportColumn& column : table.columns) out << ' ' << md_text(column.heading) << " |";
+    out << "\n|---|";
+    for (std::size_t c = 0; c < table.columns.size(); ++c) out << "---:|";
+    for (std::size_t row = 0; row < table.methods.size(); ++row) {
+      out << "\n| " << md_text(table.methods[row]) << " |";
+      for (const ReportColumn& column : table.columns)
+        out << ' ' << md_cell(column, column.cells[row]) << " |";
+    }
+    out << "\n\n" << table.note << "\n";
+  }
+}
+
+// Full precision, empty for NaN (read as missing by pandas, R and spreadsheets).
+std::string csv_number(double value) { return std::isnan(value) ? "" : fmt::format("{:.9g}", value); }
+
+std::string csv_text(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void write_csv(const std::vector<ReportTable>& tables, std::ostream& out) {
+  out << "table,dataset,method,metric,mean,ci_low,ci_high,n,best\n";
+  for_each_cell(tables, [&out](const ReportTable& table, const std::string& method,
+                               const ReportColumn& column, const ReportCell& cell) {
+    out << fmt::format("{},{},{},{},{},{},{},{},{}\n", csv_text(table.id), csv_text(column.dataset),
+                       csv_text(method), csv_text(column.metric), csv_number(cell.value.mean),
+                       csv_number(cell.value.low), csv_number(cell.value.high), cell.value.n,
+                       cell.best ? 1 : 0);
+  });
+}
+
+nlohmann::ordered_json json_number(double value) {
+  return std::isnan(value) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value);
+}
+
+void write_json(const std::vector<ReportInput>& inputs, const std::vector<ReportTable>& tables,
+                const BootstrapSettings& bootstrap, std::ostream& out) {
+  nlohmann::ordered_json report;
+  report["files"] = nlohmann::ordered_json::array();
+  for (const ReportInput& input : inputs) {
+    nlohmann::ordered_json file{{"path", input.path}, {"label", input.label}, {"task", input.task}};
+    file["items"] = nlohmann::ordered_json::object();
+    for (const auto& [status, count] : items_by_status(input.data)) file["items"][status] = count;
+    for (const char* key : {"model_path", "model_sha256", "dataset", "created", "software_version"})
+      file[key] = text_attribute(input.data, key);
+    report["files"].push_back(std::move(file));
+  }
+  report["bootstrap"] = {{"samples", bootstrap.samples},
+                         {"seed", bootstrap.seed},
+                         {"quantiles", {kBootstrapLowQuantile, kBootstrapHighQuantile}}};
+  report["cells"] = nlohmann::ordered_json::array();
+  for_each_cell(tables, [&report](const ReportTable& table, const std::string& method,
+                                  const ReportColumn& column, const ReportCell& cell) {
+    report["cells"].push_back({{"table", table.id},
+                               {"dataset", column.dataset},
+                               {"method", method},
+                               {"metric", column.metric},
+                               {"mean", json_number(cell.value.mean)},
+                               {"ci_low", json_number(cell.value.low)},
+                               {"ci_high", json_number(cell.value.high)},
+                               {"n", cell.value.n},
+                               {"best", cell.best ? 1 : 0}});
+  });
+  out << report.dump(2) << "\n";
 }
 
 }  // namespace
 
-void print_report(const std::string& results_path, std::ostream& out) {
-  const ResultsData data = read_results_file(results_path);
-  std::map<std::string, std::size_t> by_status;
-  for (const auto& item : data.items) ++by_status[item_status_name(item.status)];
+ReportFormat parse_report_format(const std::string& name) {
+  if (name == "md") return ReportFormat::kMarkdown;
+  if (name == "csv") return ReportFormat::kCsv;
+  if (name == "json") return ReportFormat::kJson;
+  throw ConfigError(fmt::format("unknown report format '{}' (md, csv or json)", name));
+}
 
-  out << "# pixab report: " << results_path << "\n\n";
-  const auto attribute = [&](const char* key) {
-    const auto it = data.text_attributes.find(key);
-    return it == data.text_attributes.end() ? std::string("-") : it->second;
-  };
-  out << fmt::format("model: `{}` (sha256 {}), dataset: `{}`, created {}, pixab {}\n\n",
-                     attribute("model_path"), attribute("model_sha256").substr(0, 12), attribute("dataset"),
-                     attribute("created"), attribute("software_version"));
-
-  out << "## Items\n\n| status | items |\n|---|---:|\n";
-  for (const auto& [status, count] : by_status) out << fmt::format("| {} | {} |\n", status, count);
-  out << fmt::format("| **total** | **{}** |\n\n", data.items.size());
-
-  out << "## Maps (ok items)\n\n"
-      << "| method | maps | mean value | mean area > 0.5 (%) | all-zero maps |\n|---|---:|---:|---:|---:|\n";
-  for (const auto& [path, array] : data.arrays) {
-    if (path.rfind("maps/", 0) != 0) continue;
-    const MapStatistics s = map_statistics(array, data.items);
-    const double mean = s.values ? s.value_sum / s.values : std::nan("");
-    const double area = s.maps ? 100.0 * s.area_above_half / s.maps : std::nan("");
-    out << fmt::format("| {} | {} | {:.4f} | {:.2f} | {} |\n", path.substr(5), s.maps, mean, area,
-                       s.all_zero);
+void write_report(const std::vector<ReportInput>& inputs, const std::vector<ReportTable>& tables,
+                  ReportFormat format, const BootstrapSettings& bootstrap, std::ostream& out) {
+  switch (format) {
+    case ReportFormat::kMarkdown:
+      return write_markdown(inputs, tables, bootstrap, out);
+    case ReportFormat::kCsv:
+      return write_csv(tables, out);
+    case ReportFormat::kJson:
+      return write_json(inputs, tables, bootstrap, out);
   }
+}
+
+void run_report(const ReportOptions& options, std::ostream& out) {
+  const ReportFormat format = parse_report_format(options.format);
+  const std::vector<ReportInput> inputs = load_report_inputs(options.files);
+  const std::vector<ReportTable> tables = build_report_tables(inputs, options.bootstrap);
+  if (options.out.empty()) return write_report(inputs, tables, format, options.bootstrap, out);
+
+  const std::filesystem::path path(options.out);
+  std::error_code error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
+  if (error)
+    throw IoError(fmt::format("cannot create the folder of report '{}': {}", options.out, error.message()));
+  std::ofstream file(path);
+  if (file) write_report(inputs, tables, format, options.bootstrap, file);
+  file.close();
+  if (!file) throw IoError(fmt::format("cannot write report '{}': {}", options.out, std::strerror(errno)));
 }
 
 }  // namespace pixab

@@ -1,0 +1,70 @@
+// The report's table model: the paper's tables computed from results files, rendered by every output format.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/results_file.hpp"
+#include "pipeline/statistics.hpp"
+
+namespace pixab {
+
+struct BootstrapSettings {
+  std::size_t samples = 1000;  // resamples per cell
+  std::uint64_t seed = 0;      // mixed with each cell's key (cell_seed)
+};
+
+// One results file as the report sees it.
+struct ReportInput {
+  std::string path;
+  std::string label;  // column heading: the dataset_label attribute, else the file name's stem; unique
+  std::string task;   // the task attribute, "natural" when absent
+  ResultsData data;   // the items, attributes, /metrics and /sanity correlation arrays (maps are dropped)
+};
+
+// Reads the files (IoError naming the one that cannot be read or has arrays of the wrong length). A label
+// already taken by an earlier file gets "-2", "-3", ... appended, so every column and cell key stays
+// distinct.
+std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths);
+
+// Item counts by status name, in status-code order (ok first); statuses without items are left out.
+std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsData& data);
+
+// A text attribute, or "" when the file lacks it.
+std::string text_attribute(const ResultsData& data, const std::string& key);
+
+struct ReportCell {
+  MeanInterval value;
+  bool best = false;  // among the best means of its column (metrics with a better direction only)
+};
+
+// One column of figures: a metric on one file (in the sanity tables, one randomisation stage).
+struct ReportColumn {
+  std::string dataset;            // the file's label
+  std::string metric;             // metric id; "spearman/<stage>" or "ssim/<stage>" in the sanity tables
+  std::string heading;            // e.g. "AD (%) IMGN"
+  int decimals = 2;               // for Markdown
+  std::vector<ReportCell> cells;  // one per row
+};
+
+struct ReportTable {
+  std::string id;                    // "table3", "table4", "table5", "localisation" or "sanity"
+  std::string title;                 // names the paper's table
+  std::string note;                  // which cells are marked best, and why not where they are not
+  std::vector<std::string> methods;  // rows
+  std::vector<ReportColumn> columns;
+};
+
+// Table 3 (AD, IIC, Compactness), Table 4 (Deletion, Insertion AUC), Table 5 (OL) and localisation over the
+// natural-task files, then two sanity tables (Spearman, SSIM) per sanity-task file. Rows follow the files'
+// `methods` attributes (first file first), then methods found only in arrays, alphabetically; a method
+// appears in a table where it has at least one array. A (metric, file) column appears where the file has that
+// metric for some method; a table without columns is left out. Cells use ok items only; each cell's bootstrap
+// is seeded by cell_seed(bootstrap.seed, "<table>/<dataset>/<method>/<metric>").
+std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inputs,
+                                             const BootstrapSettings& bootstrap);
+
+}  // namespace pixab
