@@ -2,6 +2,7 @@
 """Checks a pixab results file against docs/results-schema.md, reading it the way analysis tools do (h5py).
 
 Usage: check_results.py FILE --items N --methods activation_cam,grad_cam --map-shape 8,8 [--input-size H,W]
+                        [--metrics average_drop,... --steps S] [--sanity-stages S]
 Run with the system /usr/bin/python3 (Debian's python3-h5py and python3-numpy). Exit status: 0 when every check
 passes, 1 when any fails (each failure printed on its own line), 2 for a bad command line.
 """
@@ -78,8 +79,12 @@ def parse_arguments():
     parser.add_argument("--methods", required=True, help="comma-separated method ids, each needs /maps/<method>")
     parser.add_argument("--map-shape", type=pair, required=True, metavar="h,w", help="shape of one map row")
     parser.add_argument("--input-size", type=pair, metavar="H,W", help="model input size: boxes must lie inside")
+    parser.add_argument("--metrics", default="", help="comma-separated metric ids, each needs /metrics/<m>/<id>")
+    parser.add_argument("--steps", type=int, default=100, help="deletion / insertion steps of the run")
+    parser.add_argument("--sanity-stages", type=int, default=0, help="stages of a sanity-task file")
     arguments = parser.parse_args()
     arguments.methods = [m for m in arguments.methods.split(",") if m]
+    arguments.metrics = [m for m in arguments.metrics.split(",") if m]
     return arguments
 
 
@@ -177,6 +182,99 @@ def check_maps(results, n, methods, map_shape, status, checks):
         checks.expect(np.isnan(failed_rows).all(), f"{path}: rows of failed items are not all NaN")
 
 
+# The range of each metric on ok items (metrics.md); None: any finite value.
+METRIC_RANGES = {
+    "average_drop": (0, 100), "increase_in_confidence": (0, 1), "compactness": None, "deletion_auc": (0, 1),
+    "insertion_auc": (0, 1), "pointing_game": (0, 1), "proportion": (0, 100), "loc_iou": (0, 1),
+    "loc_correct": (0, 1),
+}
+BINARY_METRICS = ("increase_in_confidence", "pointing_game", "loc_correct")
+LOCALISATION_METRICS = ("pointing_game", "proportion", "loc_iou", "loc_correct")
+
+
+def read_float_array(results, path, shape, checks):
+    if not checks.expect(path in results, f"{path} is missing"):
+        return None
+    dataset = results[path]
+    if not (checks.expect(dataset.dtype == np.float32, f"{path} has dtype {dataset.dtype}, expected float32")
+            and checks.expect(dataset.shape == shape, f"{path} has shape {dataset.shape}, expected {shape}")):
+        return None
+    return dataset[()]
+
+
+def check_metrics(results, n, methods, metrics, steps, items, checks):
+    """Shapes, ranges and NaN rules of /metrics and /curves, and the identities that tie them together."""
+    status, boxes = items.get("status"), items.get("box_count")
+    if status is None:
+        return
+    ok = status == STATUS_OK
+    for method in methods:
+        values = {}
+        for metric in metrics:
+            path = f"/metrics/{method}/{metric}"
+            column = read_float_array(results, path, (n,), checks)
+            if column is None:
+                continue
+            values[metric] = column
+            checks.expect(np.isnan(column[~ok]).all(), f"{path}: failed items are not NaN")
+            defined = ok.copy()
+            if metric in LOCALISATION_METRICS and boxes is not None:
+                # Undefined exactly where the target class has no box (proportion also for an all-zero map).
+                defined &= boxes > 0
+                checks.expect(np.isnan(column[ok & (boxes == 0)]).all(),
+                              f"{path}: items without a target-class box are not NaN")
+            finite = column[defined & np.isfinite(column)]
+            if metric != "proportion":
+                checks.expect(np.isfinite(column[defined]).all(), f"{path}: NaN for an item where it is defined")
+            bounds = METRIC_RANGES[metric]
+            if bounds is not None and finite.size:
+                checks.expect(finite.min() >= bounds[0] - 1e-6 and finite.max() <= bounds[1] + 1e-6,
+                              f"{path}: values leave [{bounds[0]}, {bounds[1]}]: {finite.min()}..{finite.max()}")
+            if metric in BINARY_METRICS:
+                checks.expect(np.isin(finite, (0, 1)).all(), f"{path}: values other than 0 and 1")
+        if "loc_iou" in values and "loc_correct" in values:
+            rows = ok & np.isfinite(values["loc_iou"])
+            checks.expect(((values["loc_iou"][rows] >= 0.5) == (values["loc_correct"][rows] == 1)).all(),
+                          f"/metrics/{method}: loc_correct is not loc_iou >= 0.5")
+        for kind, start_or_end in (("deletion", 0), ("insertion", -1)):
+            if f"{kind}_auc" not in metrics:
+                continue
+            path = f"/curves/{method}/{kind}"
+            curves = read_float_array(results, path, (n, steps + 1), checks)
+            if curves is None:
+                continue
+            checks.expect(np.isnan(curves[~ok]).all(), f"{path}: failed items are not NaN")
+            good = curves[ok]
+            checks.expect(np.isfinite(good).all() and good.min() >= 0 and good.max() <= 1,
+                          f"{path}: ok curves leave [0, 1]")
+            # Deletion starts, insertion ends, at the clean input: p_c = target_prob.
+            checks.expect(np.allclose(good[:, start_or_end], items["target_prob"][ok], atol=1e-5),
+                          f"{path}: the clean end of the curve is not /items/target_prob")
+            if f"{kind}_auc" in values:
+                auc = np.trapz(good.astype(np.float64), dx=1.0 / steps, axis=1)
+                checks.expect(np.allclose(values[f"{kind}_auc"][ok], auc, atol=1e-5),
+                              f"/metrics/{method}/{kind}_auc is not the trapezoid area of {path}")
+
+
+def check_sanity(results, n, methods, stages, map_shape, status, checks):
+    attributes = results.attrs
+    names = attributes.get("sanity_stages", "")
+    checks.expect(isinstance(names, str) and len(names.split(",")) == stages,
+                  f"sanity_stages attribute {names!r} does not name {stages} stages")
+    for method in methods:
+        for measure in ("spearman", "ssim"):
+            path = f"/sanity/{method}/{measure}"
+            values = read_float_array(results, path, (n, stages), checks)
+            if values is None or status is None:
+                continue
+            finite = values[status == STATUS_OK]
+            finite = finite[np.isfinite(finite)]
+            checks.expect(finite.size == 0 or (finite.min() >= -1 - 1e-6 and finite.max() <= 1 + 1e-6),
+                          f"{path}: values leave [-1, 1]")
+            checks.expect(np.isnan(values[status != STATUS_OK]).all(), f"{path}: failed items are not NaN")
+        read_float_array(results, f"/sanity/{method}/maps", (n, stages) + tuple(map_shape), checks)
+
+
 def check_attributes(results, n, status, checks):
     attributes = results.attrs
     for name in INT_ATTRIBUTES:
@@ -246,6 +344,12 @@ def main():
         check_boxes(items, arguments.input_size, checks)
         check_maps(results, arguments.items, arguments.methods, arguments.map_shape, status, checks)
         check_attributes(results, arguments.items, status, checks)
+        if arguments.metrics:
+            check_metrics(results, arguments.items, arguments.methods, arguments.metrics, arguments.steps, items,
+                          checks)
+        if arguments.sanity_stages:
+            check_sanity(results, arguments.items, arguments.methods, arguments.sanity_stages, arguments.map_shape,
+                         status, checks)
 
     if checks.failures:
         for failure in checks.failures:
@@ -255,7 +359,8 @@ def main():
     ok_count = int((status == STATUS_OK).sum())
     print(f"OK: {arguments.file}: {arguments.items} items ({ok_count} ok, {arguments.items - ok_count} failed), "
           f"maps {', '.join(arguments.methods)} {arguments.map_shape[0]}x{arguments.map_shape[1]}, "
-          f"schema_version {SCHEMA_VERSION}")
+          f"schema_version {SCHEMA_VERSION}, metrics {', '.join(arguments.metrics) or 'none'}"
+          + (f", sanity stages {arguments.sanity_stages}" if arguments.sanity_stages else ""))
     return 0
 
 
