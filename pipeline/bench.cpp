@@ -55,6 +55,12 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--seed", o->bench.seed, "seed of the synthetic images")->capture_default_str();
+  cmd->add_option("--metrics", o->bench.metrics.metrics,
+                  "metrics timed in the whole_image_metrics row (default: all; none: no such row)")
+      ->delimiter(',');
+  cmd->add_option("--steps", o->bench.metrics.steps, "deletion / insertion steps")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--format", o->format, "markdown (a table) or json (one object keyed by method id)")
       ->check(CLI::IsMember({"markdown", "json"}))
       ->capture_default_str();
@@ -62,6 +68,9 @@ Command add_bench_command(CLI::App& app) {
             const int threads =
                 o->threads > 0 ? o->threads : static_cast<int>(std::thread::hardware_concurrency());
             at::set_num_threads(std::max(1, threads));
+            auto& metrics = o->bench.metrics.metrics;
+            if (metrics.empty()) metrics = implemented_metrics();
+            if (metrics.size() == 1 && metrics.front() == "none") metrics.clear();
             const Model model = Model::load(o->model, parse_device(o->device));
             const BenchReport report = run_bench(model, o->bench);
             if (o->format == "json") {

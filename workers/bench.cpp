@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -20,6 +21,7 @@
 #include "workers/cams/cam_math.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/cams/pixab_cam.hpp"
+#include "workers/metrics/metric_evaluator.hpp"
 #include "workers/preprocess.hpp"
 
 namespace pixab {
@@ -38,6 +40,7 @@ enum class RowContent {
   kChannelAblated,    // A with channel k zeroed for row (image, k): Ablation-CAM
   kPlacementKept,     // A * M_P for row (image, P): Pixab-CAM's preservation
   kPlacementRemoved,  // A * (1 - M_P): Pixab-CAM's deletion
+  kPixelsMasked,      // x with about half its pixels zeroed: the metrics' masked, deletion and insertion inputs
 };
 
 // `rows` rows through one model method, in calls of at most `chunk` rows, as a method makes them for one
@@ -165,6 +168,10 @@ torch::Tensor step_rows(const PassStep& step, int64_t first, int64_t count, cons
       if (step.content == RowContent::kPlacementRemoved) masks = 1 - masks;
       return a.index_select(0, rows.div(placements, "floor")) * masks.unsqueeze(1);
     }
+    case RowContent::kPixelsMasked: {
+      const auto images = x.index_select(0, rows.remainder(x.size(0)));
+      return images * (torch::rand_like(images.select(1, 0)) > 0.5).unsqueeze(1).to(x.scalar_type());
+    }
   }
   throw Error("bench: unknown row content");
 }
@@ -261,20 +268,36 @@ std::vector<torch::Tensor> synthetic_batches(const Model& model, const BenchOpti
   return batches;
 }
 
-// Times `methods` together per batch against `plan`, alternating the two on each batch so that both see the
-// same machine load; then measures the peak memory in an untimed run of its own.
-BenchRow measure(const std::string& id, const Model& model, const std::vector<const CamMethod*>& methods,
+// Every method and then every metric on one batch, as the item processor runs them. The target region is a
+// centred box of half the input's size, so that the localisation metrics do their whole work.
+void run_methods_and_metrics(const Model& model, const std::vector<const CamMethod*>& methods,
+                             const MetricEvaluator& evaluator, const torch::Tensor& x) {
+  const bool gradients =
+      std::any_of(methods.begin(), methods.end(), [](const CamMethod* m) { return m->needs_gradients(); });
+  CamBatch cams(model, x, gradients);
+  cams.set_targets(std::get<1>(cams.logits().max(1)));
+  std::vector<std::pair<std::string, torch::Tensor>> maps;
+  for (const CamMethod* method : methods) maps.emplace_back(method->id(), method->compute(cams).maps);
+  const float w = static_cast<float>(x.size(3)), h = static_cast<float>(x.size(2));
+  const std::vector<std::vector<Box>> boxes(static_cast<std::size_t>(x.size(0)),
+                                            {Box{w / 4, h / 4, 3 * w / 4, 3 * h / 4}});
+  evaluator.evaluate(cams, maps, boxes);
+}
+
+// Times `work` per batch against `plan`, alternating the two on each batch so that both see the same machine
+// load; then measures the peak memory in an untimed run of its own.
+BenchRow measure(const std::string& id, const Model& model, const std::function<void(const torch::Tensor&)>& work,
                  const PassPlan& plan, const std::vector<torch::Tensor>& batches, const BenchOptions& options,
                  bool& peak_rss_per_method) {
   const auto& device = model.device();
   const double images_per_batch = options.batch_size;
   for (int i = 0; i < options.warmup; ++i) {
-    run_methods(model, methods, batches.front());
+    work(batches.front());
     time_passes(model, plan, batches.front());
   }
   std::vector<double> method_ms, limit_ms;
   for (const auto& x : batches) {
-    method_ms.push_back(elapsed_ms(device, [&] { run_methods(model, methods, x); }) / images_per_batch);
+    method_ms.push_back(elapsed_ms(device, [&] { work(x); }) / images_per_batch);
     limit_ms.push_back(time_passes(model, plan, x) / images_per_batch);
   }
   BenchRow row;
@@ -285,7 +308,7 @@ BenchRow measure(const std::string& id, const Model& model, const std::vector<co
 
   peak_rss_per_method = reset_peak_rss() && peak_rss_per_method;
   row.base_rss_mb = status_mb("VmRSS");
-  run_methods(model, methods, batches.front());
+  work(batches.front());
   row.peak_rss_mb = status_mb("VmHWM");
   spdlog::info("bench {}: {:.3f} ms/image, limit {:.3f} ms, ratio {:.2f}, peak RSS {:.0f} MiB", id,
                row.ms_per_image, row.limit_ms, row.ratio(), row.peak_rss_mb);
@@ -339,15 +362,32 @@ BenchReport run_bench(const Model& model, const BenchOptions& options) {
                           });
       if (!cached) whole_plan.push_back(step);
     }
-    report.methods.push_back(
-        measure(method->id(), model, {method.get()}, plan, batches, options, report.peak_rss_per_method));
+    const CamMethod* one = method.get();
+    report.methods.push_back(measure(
+        method->id(), model, [&](const torch::Tensor& x) { run_methods(model, {one}, x); }, plan, batches,
+        options, report.peak_rss_per_method));
     all.push_back(method.get());
     any_gradients = any_gradients || method->needs_gradients();
   }
   const PassPlan shared = shared_passes(options.batch_size, any_gradients);
   whole_plan.insert(whole_plan.begin(), shared.begin(), shared.end());
   report.whole_image =
-      measure("whole_image", model, all, whole_plan, batches, options, report.peak_rss_per_method);
+      measure("whole_image", model, [&](const torch::Tensor& x) { run_methods(model, all, x); }, whole_plan,
+              batches, options, report.peak_rss_per_method);
+  if (!options.metrics.metrics.empty()) {
+    MetricSettings settings = options.metrics;
+    settings.full_batch_size = options.cams.full_batch_size;
+    const MetricEvaluator evaluator(model, settings);
+    // The metric passes: forward passes over masked images, in the evaluator's batch size.
+    PassPlan plan = whole_plan;
+    plan.push_back({PassKind::kForward, RowContent::kPixelsMasked,
+                    evaluator.forward_rows_per_image(static_cast<int64_t>(all.size())) * options.batch_size,
+                    settings.full_batch_size});
+    report.whole_image_metrics = measure(
+        "whole_image_metrics", model,
+        [&](const torch::Tensor& x) { run_methods_and_metrics(model, all, evaluator, x); }, plan, batches,
+        options, report.peak_rss_per_method);
+  }
   if (!report.peak_rss_per_method) {
     spdlog::warn(
         "bench: this kernel does not let the process reset its peak RSS; peak_rss_mb is the process's peak "
@@ -376,6 +416,7 @@ std::string bench_markdown(const BenchReport& report, const Model& model) {
   };
   for (const BenchRow& row : report.methods) write_row(row);
   write_row(report.whole_image);
+  if (!report.whole_image_metrics.id.empty()) write_row(report.whole_image_metrics);
   return out.str();
 }
 
@@ -396,6 +437,7 @@ nlohmann::json bench_json(const BenchReport& report) {
   nlohmann::json out = nlohmann::json::object();
   for (const BenchRow& row : report.methods) out[row.id] = entry(row);
   out[report.whole_image.id] = entry(report.whole_image);
+  if (!report.whole_image_metrics.id.empty()) out[report.whole_image_metrics.id] = entry(report.whole_image_metrics);
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "io/model.hpp"
 #include "workers/cams/cam_settings.hpp"
+#include "workers/metrics/metric_settings.hpp"
 
 namespace pixab {
 
@@ -23,6 +24,7 @@ struct BenchOptions {
   int warmup = 1;                    // untimed runs of each method and its limit before timing
   std::uint64_t seed = 0;            // of the synthetic inputs
   CamSettings cams;                  // the batch sizes of the methods' chunked passes
+  MetricSettings metrics;            // empty metrics list: no whole_image_metrics row
 };
 
 // Model passes per image, by kind: rows through `features`, through `head` (with or without a graph), through
@@ -36,7 +38,7 @@ struct PassCounts {
 };
 
 struct BenchRow {
-  std::string id;           // a method id, or "whole_image"
+  std::string id;           // a method id, "whole_image" or "whole_image_metrics"
   double ms_per_image = 0;  // median over batches of (time of one batch) / batch_size
   double limit_ms = 0;      // median over the same batches of the time of its model passes alone, per image
   PassCounts passes;        // per image
@@ -48,6 +50,9 @@ struct BenchRow {
 struct BenchReport {
   std::vector<BenchRow> methods;  // in the order asked
   BenchRow whole_image;           // every method on one shared CamBatch vs the sum of the distinct passes
+  // whole_image plus every metric of every method (MetricEvaluator) vs those passes plus the metric passes;
+  // absent (empty id) without metrics
+  BenchRow whole_image_metrics;
   int images = 0, batch_size = 0, warmup = 0, threads = 0;
   // false where the kernel does not let a process reset its peak RSS: then peak_rss_mb is the process's peak
   // so far, monotone over the rows in their order.
@@ -58,10 +63,11 @@ struct BenchReport {
 // methods or images not a multiple of batch_size.
 BenchReport run_bench(const Model& model, const BenchOptions& options);
 
-// The report as a Markdown table (one row per method, then whole_image) with a line saying what was measured.
+// The report as a Markdown table (one row per method, then whole_image and whole_image_metrics) with a line
+// saying what was measured.
 std::string bench_markdown(const BenchReport& report, const Model& model);
 
-// One object keyed by method id (and "whole_image"), each with ms_per_image, limit_ms, ratio, passes,
+// One object keyed by method id (and "whole_image", "whole_image_metrics"), each with ms_per_image, limit_ms, ratio, passes,
 // pass_breakdown, peak_rss_mb and base_rss_mb.
 nlohmann::json bench_json(const BenchReport& report);
 
