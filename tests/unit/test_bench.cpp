@@ -115,6 +115,20 @@ TEST_F(Bench, MarkdownHasOneRowPerMethodAndTheWholeImage) {
   EXPECT_NE(table.find("| whole_image | "), std::string::npos) << table;
 }
 
+TEST_F(Bench, MetricsRowAddsTheMetricForwardPasses) {
+  options_.methods = {"grad_cam", "ablation_cam"};
+  options_.metrics.metrics = {"average_drop", "deletion_auc", "insertion_auc", "proportion"};
+  options_.metrics.steps = 4;
+  const BenchReport report = run_bench(*model_, options_);
+  EXPECT_EQ(report.whole_image_metrics.id, "whole_image_metrics");
+  // Per method: 1 masked image + 3 inner deletion steps + 3 inner insertion steps; per image: 1 blurred input.
+  // 2 * 7 + 1 = 15 forward passes on top of the whole image's (1 features, 1 + K head, 1 backward).
+  expect_passes(report.whole_image_metrics, 1, 1 + kChannels, 15, 1);
+  EXPECT_GT(report.whole_image_metrics.ms_per_image, 0);
+  options_.metrics.metrics.clear();
+  EXPECT_TRUE(run_bench(*model_, options_).whole_image_metrics.id.empty());
+}
+
 TEST_F(Bench, RejectsImagesThatDoNotFillTheBatches) {
   options_.images = 3;
   options_.batch_size = 2;
