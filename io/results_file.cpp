@@ -147,9 +147,9 @@ Handle dataset_creation_properties(const Site& site, const std::vector<hsize_t>&
   return properties;
 }
 
-// The one place a dataset is created and written; groups on the way to `path` are created as needed.
-void write_dataset(const Handle& file, const std::string& path, hid_t stored_type, hid_t memory_type,
-                   const std::vector<hsize_t>& dims, const void* values) {
+// The one place a dataset is created, at its full size; groups on the way to `path` are created as needed.
+Handle create_dataset(const Handle& file, const std::string& path, hid_t stored_type,
+                      const std::vector<hsize_t>& dims) {
   const Site site{file.site().file, absolute_object_path(path)};
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), site,
                "create dataspace");
@@ -158,81 +158,72 @@ void write_dataset(const Handle& file, const std::string& path, hid_t stored_typ
         "allow creating intermediate groups");
   const std::size_t element_bytes = check(H5Tget_size(stored_type), site, "get the element size");
   const Handle creation_properties = dataset_creation_properties(site, dims, element_bytes);
-  Handle dataset(H5Dcreate2(file.id(), path.c_str(), stored_type, space.id(), link_properties.id(),
-                            creation_properties.id(), H5P_DEFAULT),
-                 site, "create dataset");
-  // HDF5 rejects a null buffer even when there is nothing to write.
-  if (element_count(dims) > 0) {
-    check(H5Dwrite(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), site, "write dataset");
+  return Handle(H5Dcreate2(file.id(), path.c_str(), stored_type, space.id(), link_properties.id(),
+                           creation_properties.id(), H5P_DEFAULT),
+                site, "create dataset");
+}
+
+// The one place rows are written: rows [first, first + count) of a dataset whose first dimension is the item.
+void write_rows(const Handle& dataset, hid_t memory_type, hsize_t first, hsize_t count, const void* values) {
+  if (count == 0) return;  // HDF5 rejects empty selections and null buffers
+  const Site& site = dataset.site();
+  Handle file_space(H5Dget_space(dataset.id()), site, "get the dataspace");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(
+      check(H5Sget_simple_extent_ndims(file_space.id()), site, "get the dataspace rank")));
+  check(H5Sget_simple_extent_dims(file_space.id(), dims.data(), nullptr), site, "get the dataspace size");
+  if (first + count > dims[0]) {
+    throw IoError("rows " + std::to_string(first) + ".." + std::to_string(first + count) + " of '" +
+                  site.object + "' are past its " + std::to_string(dims[0]) + " rows");
   }
-  dataset.close();
+  std::vector<hsize_t> start(dims.size(), 0), block = dims;
+  start[0] = first;
+  block[0] = count;
+  check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), site,
+        "select rows");
+  Handle memory_space(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), site,
+                      "create the memory dataspace");
+  check(H5Dwrite(dataset.id(), memory_type, memory_space.id(), file_space.id(), H5P_DEFAULT, values), site,
+        "write rows");
 }
 
 template <typename T>
-void write_numeric_dataset(const Handle& file, const std::string& path, const std::vector<hsize_t>& dims,
-                           const std::vector<T>& values) {
-  write_dataset(file, path, numeric_types<T>().stored, numeric_types<T>().memory, dims, values.data());
+void write_numeric_rows(const Handle& dataset, hsize_t first, const std::vector<T>& values, hsize_t count) {
+  write_rows(dataset, numeric_types<T>().memory, first, count, values.data());
 }
 
-void write_string_dataset(const Handle& file, const std::string& path,
-                          const std::vector<std::string>& strings) {
+void write_string_rows(const Handle& dataset, hsize_t first, const std::vector<std::string>& strings) {
   std::vector<const char*> pointers;
   pointers.reserve(strings.size());
   for (const std::string& text : strings) pointers.push_back(text.c_str());
-  const Handle type = utf8_string_type(Site{file.site().file, absolute_object_path(path)});
-  write_dataset(file, path, type.id(), type.id(), {strings.size()}, pointers.data());
+  const Handle type = utf8_string_type(dataset.site());
+  write_rows(dataset, type.id(), first, strings.size(), pointers.data());
 }
 
 // `Stored` is the file's element type where it differs from the member's (the status enum is stored as int8).
 template <typename Stored, typename Member>
-void write_item_column(const Handle& file, const std::vector<ItemRecord>& items,
-                       const ItemColumn<Member>& column) {
+std::vector<Stored> item_column(const std::vector<ItemRecord>& items, Member ItemRecord::*member) {
   std::vector<Stored> values;
   values.reserve(items.size());
-  for (const ItemRecord& item : items) values.push_back(static_cast<Stored>(item.*column.member));
-  write_numeric_dataset(file, items_path(column.name), {items.size()}, values);
-}
-
-void write_string_column(const Handle& file, const std::vector<ItemRecord>& items,
-                         const ItemColumn<std::string>& column) {
-  std::vector<std::string> values;
-  values.reserve(items.size());
-  for (const ItemRecord& item : items) values.push_back(item.*column.member);
-  write_string_dataset(file, items_path(column.name), values);
+  for (const ItemRecord& item : items) values.push_back(static_cast<Stored>(item.*member));
+  return values;
 }
 
 // Items have different numbers of boxes; a rectangular [N, B, 4] array padded with NaN plus a count per item
 // reads in every analysis tool, where a variable-length type would not.
-void write_boxes(const Handle& file, const std::vector<ItemRecord>& items) {
-  std::size_t max_boxes = 1;
-  for (const ItemRecord& item : items) max_boxes = std::max(max_boxes, item.boxes.size());
-  std::vector<float> coordinates(items.size() * max_boxes * kBoxCoordinates,
+std::vector<float> box_rows(const std::vector<ItemRecord>& items, std::size_t capacity) {
+  std::vector<float> coordinates(items.size() * capacity * kBoxCoordinates,
                                  std::numeric_limits<float>::quiet_NaN());
-  std::vector<std::int32_t> counts;
-  counts.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     const std::vector<Box>& boxes = items[i].boxes;
     for (std::size_t b = 0; b < boxes.size(); ++b) {
-      float* row = &coordinates[(i * max_boxes + b) * kBoxCoordinates];
+      float* row = &coordinates[(i * capacity + b) * kBoxCoordinates];
       row[0] = boxes[b].x1;
       row[1] = boxes[b].y1;
       row[2] = boxes[b].x2;
       row[3] = boxes[b].y2;
     }
-    counts.push_back(static_cast<std::int32_t>(boxes.size()));
   }
-  write_numeric_dataset(file, items_path(kBoxesDataset), {items.size(), max_boxes, kBoxCoordinates},
-                        coordinates);
-  write_numeric_dataset(file, items_path(kBoxCountDataset), {items.size()}, counts);
-}
-
-void write_items(const Handle& file, const std::vector<ItemRecord>& items) {
-  for (const auto& column : kStringColumns) write_string_column(file, items, column);
-  write_item_column<std::int8_t>(file, items, kStatusColumn);
-  write_item_column<std::uint32_t>(file, items, kFlagsColumn);
-  for (const auto& column : kInt32Columns) write_item_column<std::int32_t>(file, items, column);
-  for (const auto& column : kFloatColumns) write_item_column<float>(file, items, column);
-  write_boxes(file, items);
+  return coordinates;
 }
 
 // Caught before the file is created, so that a caller's mistake does not look like a disk problem.
@@ -263,35 +254,19 @@ void write_scalar_attribute(const Handle& root, const std::string& name, hid_t s
   attribute.close();
 }
 
-void write_root_attributes(const Handle& root, const ResultsData& data) {
+void write_root_attributes(const Handle& root, const std::map<std::string, std::string>& text_attributes,
+                           const std::map<std::string, std::int64_t>& integer_attributes) {
   const Handle string_type = utf8_string_type(root.site());
-  for (const auto& [name, text] : data.text_attributes) {
+  for (const auto& [name, text] : text_attributes) {
     const char* pointer = text.c_str();
     write_scalar_attribute(root, name, string_type.id(), string_type.id(), &pointer);
   }
-  std::map<std::string, std::int64_t> int_attributes = data.int_attributes;
+  std::map<std::string, std::int64_t> int_attributes = integer_attributes;
   int_attributes[kSchemaVersionAttribute] = kSchemaVersion;
   for (const auto& [name, value] : int_attributes) {
     write_scalar_attribute(root, name, numeric_types<std::int64_t>().stored,
                            numeric_types<std::int64_t>().memory, &value);
   }
-}
-
-void write_contents(const std::string& file_path, const ResultsData& data,
-                    const std::map<std::string, std::vector<hsize_t>>& array_dims) {
-  const Site site{file_path, "/"};
-  // Default (serial) property lists: one process writes the whole file, even with the parallel HDF5 library.
-  Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), site, "create file");
-  {
-    write_items(file, data.items);
-    for (const auto& [path, array] : data.arrays) {
-      write_numeric_dataset(file, path, array_dims.at(path), array.values);
-    }
-    const Handle root(H5Gopen2(file.id(), "/", H5P_DEFAULT), site, "open the root group");
-    write_root_attributes(root, data);
-  }
-  check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), site, "flush file");
-  file.close();
 }
 
 void fsync_path(const std::string& path, int open_flags) {
@@ -302,21 +277,6 @@ void fsync_path(const std::string& path, int open_flags) {
   ::close(descriptor);
   if (sync_result != 0) throw IoError("cannot sync '" + path + "' to disk: " + std::strerror(sync_errno));
 }
-
-// Removes the temporary file on every way out of a write; after the rename there is nothing left to remove.
-class TemporaryFileGuard {
- public:
-  explicit TemporaryFileGuard(std::string path) : path_(std::move(path)) {}
-  ~TemporaryFileGuard() {
-    std::error_code ignored;
-    std::filesystem::remove(path_, ignored);
-  }
-  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
-  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
-
- private:
-  std::string path_;
-};
 
 // ---- Reading
 
@@ -563,32 +523,188 @@ bool is_hdf5_file(const std::string& path) {
 
 }  // namespace
 
-void write_results_file(const std::string& path, const ResultsData& data) {
-  hdf5::silence_error_printing();
-  // The pid keeps two processes writing one path (a rerun beside a dying job) off each other's temp file.
-  const std::string temporary_path = path + ".tmp." + std::to_string(::getpid());
-  try {
-    std::map<std::string, std::vector<hsize_t>> array_dims;
-    for (const auto& [array_path, array] : data.arrays) {
-      array_dims[array_path] = checked_array_dims(array_path, array);
+struct ResultsFileWriter::State {
+  std::string path, temporary_path, directory;
+  std::uint64_t items = 0;
+  std::size_t box_capacity = 1;
+  std::map<std::string, std::vector<hsize_t>> row_shapes;
+  Handle file;
+  std::map<std::string, Handle> datasets;  // by in-file path: the item columns and the arrays
+  bool committed = false;
+
+  const Handle& dataset(const std::string& path) const { return datasets.at(path); }
+
+  // Every failure names the results file, whatever the HDF5 or filesystem call was.
+  template <typename Work>
+  void guarded(Work&& work) {
+    try {
+      work();
+    } catch (const Error& error) {
+      throw IoError("cannot write results file '" + path + "': " + error.what());
+    } catch (const std::filesystem::filesystem_error& error) {
+      throw IoError("cannot write results file '" + path + "': " + error.what());
     }
+  }
+};
 
-    std::filesystem::path directory = std::filesystem::path(path).parent_path();
-    if (directory.empty()) directory = ".";
-    std::filesystem::create_directories(directory);
+ResultsFileWriter::ResultsFileWriter(std::string path, std::uint64_t items,
+                                     const std::map<std::string, std::vector<std::uint64_t>>& row_shapes,
+                                     std::size_t box_capacity)
+    : state_(std::make_unique<State>()) {
+  hdf5::silence_error_printing();
+  State& st = *state_;
+  st.path = std::move(path);
+  // The pid keeps two processes writing one path (a rerun beside a dying job) off each other's temp file.
+  st.temporary_path = st.path + ".tmp." + std::to_string(::getpid());
+  st.items = items;
+  st.box_capacity = std::max<std::size_t>(1, box_capacity);
+  // A constructor that throws runs no destructor: remove the temporary file here.
+  const auto discard = [&st] {
+    st.datasets.clear();
+    st.file = Handle();
+    std::error_code ignored;
+    std::filesystem::remove(st.temporary_path, ignored);
+  };
+  try {
+    create(row_shapes);
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
 
-    const TemporaryFileGuard temporary_guard(temporary_path);
-    write_contents(temporary_path, data, array_dims);
+void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint64_t>>& row_shapes) {
+  State& st = *state_;
+  const std::uint64_t items = st.items;
+  st.guarded([&] {
+    for (const auto& [array_path, row_shape] : row_shapes) {
+      const std::string absolute = absolute_object_path(array_path);
+      const std::string items_group = absolute_object_path(kItemsGroup);
+      if (absolute == "/" || absolute == items_group || absolute.rfind(items_group + "/", 0) == 0) {
+        throw IoError("array path '" + array_path + "' is empty or inside /items, which holds the item table");
+      }
+      st.row_shapes[array_path] = std::vector<hsize_t>(row_shape.begin(), row_shape.end());
+    }
+    std::filesystem::path directory = std::filesystem::path(st.path).parent_path();
+    st.directory = directory.empty() ? "." : directory.string();
+    std::filesystem::create_directories(st.directory);
+
+    // Default (serial) property lists: one process writes the whole file, even with the parallel HDF5 library.
+    st.file = Handle(H5Fcreate(st.temporary_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                     Site{st.temporary_path, "/"}, "create file");
+    const auto column = [&](const std::string& name, hid_t stored, std::vector<hsize_t> dims) {
+      st.datasets[items_path(name)] = create_dataset(st.file, items_path(name), stored, dims);
+    };
+    const Handle string_type = utf8_string_type(st.file.site());
+    for (const auto& c : kStringColumns) column(c.name, string_type.id(), {items});
+    column(kStatusColumn.name, numeric_types<std::int8_t>().stored, {items});
+    column(kFlagsColumn.name, numeric_types<std::uint32_t>().stored, {items});
+    for (const auto& c : kInt32Columns) column(c.name, numeric_types<std::int32_t>().stored, {items});
+    for (const auto& c : kFloatColumns) column(c.name, numeric_types<float>().stored, {items});
+    column(kBoxesDataset, numeric_types<float>().stored, {items, st.box_capacity, kBoxCoordinates});
+    column(kBoxCountDataset, numeric_types<std::int32_t>().stored, {items});
+    for (const auto& [array_path, row_shape] : st.row_shapes) {
+      std::vector<hsize_t> dims{items};
+      dims.insert(dims.end(), row_shape.begin(), row_shape.end());
+      st.datasets[array_path] = create_dataset(st.file, array_path, numeric_types<float>().stored, dims);
+    }
+  });
+}
+
+ResultsFileWriter::~ResultsFileWriter() {
+  if (state_->committed) return;
+  state_->datasets.clear();
+  state_->file = Handle();
+  std::error_code ignored;
+  std::filesystem::remove(state_->temporary_path, ignored);
+}
+
+void ResultsFileWriter::write(std::uint64_t first_row, const ResultsData& part) {
+  State& st = *state_;
+  st.guarded([&] {
+    const auto& items = part.items;
+    const hsize_t rows = items.size();
+    for (const auto& c : kStringColumns) {
+      std::vector<std::string> values;
+      for (const ItemRecord& item : items) values.push_back(item.*c.member);
+      write_string_rows(st.dataset(items_path(c.name)), first_row, values);
+    }
+    write_numeric_rows(st.dataset(items_path(kStatusColumn.name)), first_row,
+                       item_column<std::int8_t>(items, kStatusColumn.member), rows);
+    write_numeric_rows(st.dataset(items_path(kFlagsColumn.name)), first_row,
+                       item_column<std::uint32_t>(items, kFlagsColumn.member), rows);
+    for (const auto& c : kInt32Columns)
+      write_numeric_rows(st.dataset(items_path(c.name)), first_row, item_column<std::int32_t>(items, c.member), rows);
+    for (const auto& c : kFloatColumns)
+      write_numeric_rows(st.dataset(items_path(c.name)), first_row, item_column<float>(items, c.member), rows);
+    std::vector<std::int32_t> counts;
+    for (const ItemRecord& item : items) {
+      if (item.boxes.size() > st.box_capacity) {
+        throw IoError("item '" + item.id + "' has " + std::to_string(item.boxes.size()) +
+                      " boxes, more than the file's " + std::to_string(st.box_capacity));
+      }
+      counts.push_back(static_cast<std::int32_t>(item.boxes.size()));
+    }
+    write_numeric_rows(st.dataset(items_path(kBoxesDataset)), first_row, box_rows(items, st.box_capacity), rows);
+    write_numeric_rows(st.dataset(items_path(kBoxCountDataset)), first_row, counts, rows);
+
+    for (const auto& [array_path, array] : part.arrays) {
+      const auto layout = st.row_shapes.find(array_path);
+      if (layout == st.row_shapes.end()) {
+        throw IoError("array '" + array_path + "' is not in the file's layout");
+      }
+      std::vector<hsize_t> expected{rows};
+      expected.insert(expected.end(), layout->second.begin(), layout->second.end());
+      const std::vector<hsize_t> dims = checked_array_dims(array_path, array);
+      if (dims != expected) {
+        throw IoError("array '" + array_path + "' has shape " + shape_text(dims) + ", expected " +
+                      shape_text(expected));
+      }
+      write_numeric_rows(st.dataset(array_path), first_row, array.values, rows);
+    }
+  });
+}
+
+void ResultsFileWriter::commit(const std::map<std::string, std::string>& text_attributes,
+                               const std::map<std::string, std::int64_t>& int_attributes) {
+  State& st = *state_;
+  st.guarded([&] {
+    {
+      const Handle root(H5Gopen2(st.file.id(), "/", H5P_DEFAULT), st.file.site(), "open the root group");
+      write_root_attributes(root, text_attributes, int_attributes);
+    }
+    st.datasets.clear();
+    check(H5Fflush(st.file.id(), H5F_SCOPE_GLOBAL), st.file.site(), "flush file");
+    st.file.close();
     // Data on disk before the rename, the rename on disk before we report success: a crash at any point
     // leaves either the old file or the complete new one.
-    fsync_path(temporary_path, O_RDONLY);
-    std::filesystem::rename(temporary_path, path);
-    fsync_path(directory.string(), O_RDONLY | O_DIRECTORY);
-  } catch (const Error& error) {
-    throw IoError("cannot write results file '" + path + "': " + error.what());
-  } catch (const std::filesystem::filesystem_error& error) {
-    throw IoError("cannot write results file '" + path + "': " + error.what());
+    fsync_path(st.temporary_path, O_RDONLY);
+    std::filesystem::rename(st.temporary_path, st.path);
+    st.committed = true;
+    fsync_path(st.directory, O_RDONLY | O_DIRECTORY);
+  });
+}
+
+void write_results_file(const std::string& path, const ResultsData& data) {
+  std::map<std::string, std::vector<std::uint64_t>> row_shapes;
+  for (const auto& [array_path, array] : data.arrays) {
+    try {
+      checked_array_dims(array_path, array);  // before the file is created
+    } catch (const Error& error) {
+      throw IoError("cannot write results file '" + path + "': " + error.what());
+    }
+    if (array.shape.empty() || array.shape[0] != data.items.size()) {
+      throw IoError("cannot write results file '" + path + "': array '" + array_path + "' has " +
+                    (array.shape.empty() ? std::string("no shape") : std::to_string(array.shape[0]) + " rows") +
+                    " for " + std::to_string(data.items.size()) + " items");
+    }
+    row_shapes[array_path] = std::vector<std::uint64_t>(array.shape.begin() + 1, array.shape.end());
   }
+  std::size_t box_capacity = 1;
+  for (const ItemRecord& item : data.items) box_capacity = std::max(box_capacity, item.boxes.size());
+  ResultsFileWriter writer(path, data.items.size(), row_shapes, box_capacity);
+  writer.write(0, data);
+  writer.commit(data.text_attributes, data.int_attributes);
 }
 
 ResultsData read_results_file(const std::string& path) {

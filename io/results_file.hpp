@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,33 @@ struct ResultsData {
 // Writes `data` to `path` atomically: a temporary file beside it, flushed, fsynced, then renamed. IoError on
 // failure.
 void write_results_file(const std::string& path, const ResultsData& data);
+
+// Writes a results file part by part (rows in any order), so that merging a large run holds one part in memory
+// at a time. The file appears at `path` only on commit(), atomically, as with write_results_file; without
+// commit() the temporary file is removed.
+class ResultsFileWriter {
+ public:
+  // items: N rows; row_shapes: array path -> the shape of one row ({} for one value per item); box_capacity:
+  // B of /items/boxes (at least 1). IoError when the file cannot be created or a path is inside /items.
+  ResultsFileWriter(std::string path, std::uint64_t items,
+                    const std::map<std::string, std::vector<std::uint64_t>>& row_shapes, std::size_t box_capacity);
+  ~ResultsFileWriter();
+  ResultsFileWriter(const ResultsFileWriter&) = delete;
+  ResultsFileWriter& operator=(const ResultsFileWriter&) = delete;
+
+  // Writes part.items and each of part's arrays ([rows, row shape...]) at rows first_row...; IoError for an
+  // array not in the layout, a wrong shape, rows past N, or more boxes than B.
+  void write(std::uint64_t first_row, const ResultsData& part);
+
+  // Sets the root attributes (and schema_version), flushes, fsyncs and renames the file into place.
+  void commit(const std::map<std::string, std::string>& text_attributes,
+              const std::map<std::string, std::int64_t>& int_attributes);
+
+ private:
+  struct State;
+  void create(const std::map<std::string, std::vector<std::uint64_t>>& row_shapes);
+  std::unique_ptr<State> state_;
+};
 
 // Reads a whole results file back (items, every float dataset, the root attributes). IoError on failure.
 ResultsData read_results_file(const std::string& path);

@@ -203,6 +203,7 @@ TEST(ResultsFile, FailedWriteKeepsTheOldFileAndRemovesTheTemporary) {
 
   // "maps/a" is written as a dataset first (map order), so "maps/a/b" cannot get a group there.
   ResultsData conflicting;
+  conflicting.items.resize(1);
   conflicting.arrays["maps/a"] = FloatArray{{1}, {1.0f}};
   conflicting.arrays["maps/a/b"] = FloatArray{{1}, {2.0f}};
   const std::string message = io_error_message([&] { write_results_file(path, conflicting); });
@@ -264,6 +265,65 @@ TEST(ResultsFile, StatusNamesMatchTheSchemaTable) {
   EXPECT_STREQ(item_status_name(ItemStatus::kBadAnnotation), "bad_annotation");
   EXPECT_STREQ(item_status_name(ItemStatus::kAttackFailed), "attack_failed");
   EXPECT_STREQ(item_status_name(ItemStatus::kModelError), "model_error");
+}
+
+}  // namespace
+}  // namespace pixab
+
+namespace pixab {
+namespace {
+
+// Rows [first, first + count) of every item and array of `data`.
+ResultsData rows_of(const ResultsData& data, std::size_t first, std::size_t count) {
+  ResultsData part;
+  part.items.assign(data.items.begin() + first, data.items.begin() + first + count);
+  for (const auto& [path, array] : data.arrays) {
+    const std::size_t row = array.values.size() / array.shape[0];
+    FloatArray rows{array.shape, {}};
+    rows.shape[0] = count;
+    rows.values.assign(array.values.begin() + first * row, array.values.begin() + (first + count) * row);
+    part.arrays[path] = rows;
+  }
+  return part;
+}
+
+TEST(ResultsFileWriter, PartsInAnyOrderGiveTheWholeFile) {
+  const test::TempDir scratch("results_writer");
+  const ResultsData whole = make_results();
+  std::map<std::string, std::vector<std::uint64_t>> row_shapes;
+  for (const auto& [path, array] : whole.arrays)
+    row_shapes[path] = std::vector<std::uint64_t>(array.shape.begin() + 1, array.shape.end());
+  {
+    ResultsFileWriter writer(scratch.file("parts.h5"), 3, row_shapes, 3);
+    writer.write(2, rows_of(whole, 2, 1));
+    writer.write(0, rows_of(whole, 0, 2));
+    EXPECT_EQ(scratch.entries().size(), 1u);  // only the temporary file until commit
+    writer.commit(whole.text_attributes, whole.int_attributes);
+  }
+  const ResultsData read = read_results_file(scratch.file("parts.h5"));
+  expect_same_items(whole.items, read.items);
+  for (const auto& [path, array] : whole.arrays) {
+    EXPECT_EQ(read.arrays.at(path).shape, array.shape) << path;
+    for (std::size_t i = 0; i < array.values.size(); ++i) {
+      const float a = array.values[i], b = read.arrays.at(path).values[i];
+      EXPECT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << path << "[" << i << "]";
+    }
+  }
+  EXPECT_EQ(read.int_attributes.at("seed"), 42);
+}
+
+TEST(ResultsFileWriter, RefusesRowsPastTheEndAndUnknownArraysAndLeavesNothingWithoutCommit) {
+  const test::TempDir scratch("results_writer");
+  const ResultsData whole = make_results();
+  {
+    ResultsFileWriter writer(scratch.file("bad.h5"), 2, {{"maps/grad_cam", {2, 4}}}, 3);
+    ResultsData part = rows_of(whole, 0, 1);
+    EXPECT_THROW(writer.write(0, part), IoError);  // holds arrays the layout lacks
+    part.arrays = {{"maps/grad_cam", rows_of(whole, 0, 1).arrays.at("maps/grad_cam")}};
+    EXPECT_NO_THROW(writer.write(1, part));
+    EXPECT_THROW(writer.write(2, part), IoError);  // row 2 of 2
+  }
+  EXPECT_TRUE(scratch.entries().empty());
 }
 
 }  // namespace
