@@ -1,4 +1,4 @@
-// Explanation figures (paper's Figure 8): the input, then each method's map as a jet overlay, panels titled.
+// Figures: explanation rows and sanity grids (jet overlays of the maps, panels titled).
 #include "workers/figure.hpp"
 
 #include <opencv2/imgcodecs.hpp>
@@ -34,11 +34,15 @@ cv::Mat overlay(const cv::Mat& input_bgr, const cv::Mat& map, double map_weight)
   return blended;
 }
 
-// One title line, centred in `width` pixels with its baseline at `baseline_y`; shrunk, then cut, to fit.
-void put_title_line(cv::Mat& canvas, std::string text, int left, int width, int baseline_y,
-                    const FigureLayout& layout) {
+// Text shrunk, then cut with "..", until it fits `width` pixels.
+struct FittedText {
+  std::string text;
+  double scale;
+  cv::Size size;
+};
+FittedText fit_text(std::string text, int width, double font_scale) {
   int baseline = 0;
-  double scale = layout.font_scale;
+  double scale = font_scale;
   cv::Size size = cv::getTextSize(text, kFont, scale, 1, &baseline);
   if (size.width > width) {
     scale = std::max(kMinFontScale, scale * width / size.width);
@@ -48,27 +52,36 @@ void put_title_line(cv::Mat& canvas, std::string text, int left, int width, int 
     text = text.substr(0, text.size() - 3) + "..";
     size = cv::getTextSize(text, kFont, scale, 1, &baseline);
   }
-  cv::putText(canvas, text, cv::Point(left + (width - size.width) / 2, baseline_y), kFont, scale, kBlack, 1,
-              cv::LINE_AA);
+  return {text, scale, size};
 }
 
-// Draws panel `index` of the row: its title strip, then `image_bgr` (input size) enlarged below it.
-void draw_panel(cv::Mat& canvas, int index, const cv::Mat& image_bgr,
+// One line of text, centred in `width` pixels from `left`, its baseline at `baseline_y`; fitted to the width.
+void put_text_line(cv::Mat& canvas, const std::string& text, int left, int width, int baseline_y,
+                   double font_scale) {
+  const FittedText fitted = fit_text(text, width, font_scale);
+  cv::putText(canvas, fitted.text, cv::Point(left + (width - fitted.size.width) / 2, baseline_y), kFont,
+              fitted.scale, kBlack, 1, cv::LINE_AA);
+}
+
+// Draws panel `index` of a row: its title strip, then `image_bgr` (input size) enlarged below it; an empty
+// `image_bgr` leaves the image part white (a grid row's title-only first column).
+void draw_panel(cv::Mat& row, int index, const cv::Mat& image_bgr, cv::Size input_size,
                 const std::vector<std::string>& title_lines, int strip_lines, const FigureLayout& layout) {
-  const cv::Size panel = figure_panel_size(image_bgr.size(), strip_lines, layout);
+  const cv::Size panel = figure_panel_size(input_size, strip_lines, layout);
   const int left = index * panel.width;
   const int text_width = panel.width - 2 * layout.margin;
   for (std::size_t line = 0; line < title_lines.size(); ++line) {
     // Baselines sit a quarter line above each line's bottom, leaving room for descenders.
     const int bottom = layout.margin + static_cast<int>(line + 1) * layout.title_line_height;
-    put_title_line(canvas, title_lines[line], left + layout.margin, text_width,
-                   bottom - layout.title_line_height / 4, layout);
+    put_text_line(row, title_lines[line], left + layout.margin, text_width,
+                  bottom - layout.title_line_height / 4, layout.font_scale);
   }
-  const int factor = enlargement(image_bgr.size(), layout);
+  if (image_bgr.empty()) return;
+  const int factor = enlargement(input_size, layout);
   cv::Mat enlarged;
   cv::resize(image_bgr, enlarged, cv::Size(), factor, factor, cv::INTER_NEAREST);
   const int top = layout.margin + strip_lines * layout.title_line_height;
-  enlarged.copyTo(canvas(cv::Rect(left + layout.margin, top, enlarged.cols, enlarged.rows)));
+  enlarged.copyTo(row(cv::Rect(left + layout.margin, top, enlarged.cols, enlarged.rows)));
 }
 
 bool drawable(const cv::Mat& map) { return !map.empty() && cv::checkRange(map, /*quiet=*/true); }
@@ -83,35 +96,55 @@ cv::Size figure_panel_size(cv::Size input_size, int title_lines, const FigureLay
 
 cv::Mat draw_figure_row(const cv::Mat& input_rgb, const std::vector<std::string>& input_title_lines,
                         const std::vector<FigurePanel>& panels, const FigureLayout& layout) {
-  if (input_rgb.empty() || input_rgb.type() != CV_8UC3)
-    throw Error("draw_figure_row expects an 8-bit RGB image");
-  for (const FigurePanel& panel : panels) {
-    if (!panel.map.empty() && (panel.map.type() != CV_32FC1 || panel.map.dims != 2)) {
-      throw Error("draw_figure_row expects maps as 2-D float32 matrices");
+  return draw_figure_grid(input_rgb, {{input_title_lines, panels}}, layout);
+}
+
+cv::Mat draw_figure_grid(const cv::Mat& input_rgb, const std::vector<FigureGridRow>& rows,
+                         const FigureLayout& layout) {
+  if (input_rgb.empty() || input_rgb.type() != CV_8UC3) throw Error("a figure expects an 8-bit RGB image");
+  if (rows.empty()) throw Error("draw_figure_grid expects at least one row");
+  std::size_t columns = 0;
+  for (const FigureGridRow& row : rows) {
+    columns = std::max(columns, 1 + row.panels.size());
+    for (const FigurePanel& panel : row.panels) {
+      if (!panel.map.empty() && (panel.map.type() != CV_32FC1 || panel.map.dims != 2)) {
+        throw Error("a figure expects maps as 2-D float32 matrices");
+      }
     }
   }
 
-  // A panel without a map keeps its first title line (the method) and says why it is grey.
-  std::vector<std::vector<std::string>> titles{input_title_lines};
-  for (const FigurePanel& panel : panels) {
-    if (drawable(panel.map)) {
-      titles.push_back(panel.title_lines);
-    } else {
-      titles.push_back({panel.title_lines.empty() ? std::string() : panel.title_lines.front(), "no map"});
-    }
-  }
+  // Per row, the first column's title then each panel's; a panel without a map keeps its first title line
+  // (the method) and says why it is grey.
+  std::vector<std::vector<std::vector<std::string>>> titles;
   std::size_t strip_lines = 0;  // the same strip height in every panel keeps the images aligned
-  for (const auto& lines : titles) strip_lines = std::max(strip_lines, lines.size());
+  for (const FigureGridRow& row : rows) {
+    auto& row_titles = titles.emplace_back(std::vector<std::vector<std::string>>{row.title_lines});
+    for (const FigurePanel& panel : row.panels) {
+      if (drawable(panel.map)) {
+        row_titles.push_back(panel.title_lines);
+      } else {
+        row_titles.push_back(
+            {panel.title_lines.empty() ? std::string() : panel.title_lines.front(), "no map"});
+      }
+    }
+    for (const auto& lines : row_titles) strip_lines = std::max(strip_lines, lines.size());
+  }
 
-  const cv::Size panel = figure_panel_size(input_rgb.size(), static_cast<int>(strip_lines), layout);
-  cv::Mat canvas(panel.height, panel.width * static_cast<int>(titles.size()), CV_8UC3, kWhite);
+  const int strip = static_cast<int>(strip_lines);
+  const cv::Size panel = figure_panel_size(input_rgb.size(), strip, layout);
+  cv::Mat canvas(panel.height * static_cast<int>(rows.size()), panel.width * static_cast<int>(columns),
+                 CV_8UC3, kWhite);
   cv::Mat input_bgr;
   cv::cvtColor(input_rgb, input_bgr, cv::COLOR_RGB2BGR);
-  draw_panel(canvas, 0, input_bgr, titles[0], static_cast<int>(strip_lines), layout);
-  for (std::size_t i = 0; i < panels.size(); ++i) {
-    const cv::Mat image = drawable(panels[i].map) ? overlay(input_bgr, panels[i].map, layout.map_weight)
-                                                  : cv::Mat(input_bgr.size(), CV_8UC3, kNoMapGrey);
-    draw_panel(canvas, static_cast<int>(i + 1), image, titles[i + 1], static_cast<int>(strip_lines), layout);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    cv::Mat row = canvas.rowRange(static_cast<int>(r) * panel.height, static_cast<int>(r + 1) * panel.height);
+    draw_panel(row, 0, r == 0 ? input_bgr : cv::Mat(), input_rgb.size(), titles[r][0], strip, layout);
+    const auto& panels = rows[r].panels;
+    for (std::size_t i = 0; i < panels.size(); ++i) {
+      const cv::Mat image = drawable(panels[i].map) ? overlay(input_bgr, panels[i].map, layout.map_weight)
+                                                    : cv::Mat(input_bgr.size(), CV_8UC3, kNoMapGrey);
+      draw_panel(row, static_cast<int>(i + 1), image, input_rgb.size(), titles[r][i + 1], strip, layout);
+    }
   }
   return canvas;
 }

@@ -1,5 +1,6 @@
-// Drawing explanation figures (the paper's Figure 8): one row with the input the model sees, then each
-// method's map as a colour overlay on it, every panel titled. Drawing only: no model, no files read.
+// Drawing explanation rows (the paper's Figure 8) and sanity grids of rows (Figure 11): the input the model
+// sees, then each method's map as a colour overlay on it, every panel titled. Drawing only: no model, no file
+// read.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -35,6 +36,19 @@ cv::Size figure_panel_size(cv::Size input_size, int title_lines, const FigureLay
 // panel titled "no map".
 cv::Mat draw_figure_row(const cv::Mat& input_rgb, const std::vector<std::string>& input_title_lines,
                         const std::vector<FigurePanel>& panels, const FigureLayout& layout = {});
+
+// One row of a grid: the title of its first column (e.g. a randomisation stage) and its method panels.
+struct FigureGridRow {
+  std::vector<std::string> title_lines;
+  std::vector<FigurePanel> panels;
+};
+
+// Draws rows as draw_figure_row does, stacked: (rows) x (1 + most panels of a row) panels of one size (every
+// row gets the title strip of the row with the most title lines). The first column shows `input_rgb` in the
+// first row only; further rows show just their title there, so the image is not repeated down the grid.
+// draw_figure_row is the one-row grid.
+cv::Mat draw_figure_grid(const cv::Mat& input_rgb, const std::vector<FigureGridRow>& rows,
+                         const FigureLayout& layout = {});
 
 // The second title line of a method panel: the target class and its probability, e.g. "Coat 0.93".
 std::string target_caption(const std::string& class_name, double probability);

@@ -1,10 +1,12 @@
-// The figure row drawn from synthetic inputs: its size, the overlay colours (jet: 1 red, 0 blue), "no map".
+// Figures drawn from synthetic inputs: row and sanity grid sizes, the overlay colours (jet: 1 red, 0 blue),
+// "no map".
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <filesystem>
 #include <limits>
+#include <vector>
 
 #include "tests/unit/test_support.hpp"
 #include "workers/figure.hpp"
@@ -19,13 +21,14 @@ cv::Mat grey_input() { return cv::Mat(kInputSize, kInputSize, CV_8UC3, cv::Scala
 
 FigurePanel panel_with(const cv::Mat& map) { return {{"grad_cam", target_caption("Coat", 0.93)}, map}; }
 
-// The BGR pixel of the figure at (x, y) of the input image, inside panel `index` (0 is the input).
-cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, int title_lines) {
+// The BGR pixel of the figure at (x, y) of the input image, inside panel `index` (0 is the input) of grid row
+// `row`.
+cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, int title_lines, int row = 0) {
   const FigureLayout layout;
   const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, title_lines, layout);
   const double scale = static_cast<double>(panel.width - 2 * layout.margin) / kInputSize;
   const int left = index * panel.width + layout.margin;
-  const int top = layout.margin + title_lines * layout.title_line_height;
+  const int top = row * panel.height + layout.margin + title_lines * layout.title_line_height;
   return figure.at<cv::Vec3b>(top + static_cast<int>(y * scale), left + static_cast<int>(x * scale));
 }
 
@@ -93,6 +96,49 @@ TEST(Figure, CaptionAndPngFile) {
   ASSERT_FALSE(back.empty());
   EXPECT_EQ(back.size(), figure.size());
   EXPECT_EQ(cv::norm(back, figure, cv::NORM_INF), 0.0);  // PNG is lossless
+}
+
+// ---- sanity grids
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+const cv::Vec3b kWhite(255, 255, 255);
+
+TEST(Figure, SanityGridIsStagesPlusOneRowsByMethodsPlusOneColumns) {
+  const cv::Mat hot(8, 8, CV_32FC1, cv::Scalar(1.0f));
+  const std::vector<FigurePanel> two_methods{panel_with(hot), panel_with(hot)};
+  const std::vector<FigureGridRow> rows{{{"original", "demo_000000"}, two_methods},
+                                        {{"+ classifier", "stage 1 of 3"}, two_methods},
+                                        {{"+ head_conv", "stage 2 of 3"}, two_methods},
+                                        {{"+ block4", "stage 3 of 3"}, two_methods}};
+  const cv::Mat grid = draw_figure_grid(grey_input(), rows);
+  const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, 2);
+  EXPECT_EQ(grid.type(), CV_8UC3);
+  EXPECT_EQ(grid.cols, 3 * panel.width);
+  EXPECT_EQ(grid.rows, 4 * panel.height);
+
+  // The input once, in the first row; the stage rows' first column is only their title.
+  EXPECT_EQ(pixel_at_input(grid, 0, 32, 32, 2, 0), kMidGrey);
+  for (int row = 1; row < 4; ++row) EXPECT_EQ(pixel_at_input(grid, 0, 32, 32, 2, row), kWhite) << row;
+  const cv::Vec3b stage_cell = pixel_at_input(grid, 2, 32, 32, 2, 3);
+  EXPECT_GE(stage_cell[2] - stage_cell[0], 50) << stage_cell;  // every row's maps are overlaid: red for 1
+}
+
+TEST(Figure, SanityGridRowsShareOneStripHeightAndNanStagesAreGrey) {
+  // The stage row has one title line, the first row two: both get two, so the images line up.
+  const cv::Mat nan_map(8, 8, CV_32FC1, cv::Scalar(kNaN));
+  const std::vector<FigureGridRow> rows{{{"original", "x"}, {panel_with(cv::Mat(8, 8, CV_32FC1, 0.5f))}},
+                                        {{"+ classifier"}, {{{"grad_cam"}, nan_map}}}};
+  const cv::Mat grid = draw_figure_grid(grey_input(), rows);
+  EXPECT_EQ(grid.rows, 2 * figure_panel_size({kInputSize, kInputSize}, 2).height);
+  EXPECT_EQ(pixel_at_input(grid, 1, 32, 32, 2, 1), kMidGrey);
+}
+
+TEST(Figure, RowIsTheOneRowGrid) {
+  const std::vector<FigurePanel> panels{panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(0.7f)))};
+  const cv::Mat row = draw_figure_row(grey_input(), {"input", "x"}, panels);
+  const cv::Mat grid = draw_figure_grid(grey_input(), {{{"input", "x"}, panels}});
+  ASSERT_EQ(row.size(), grid.size());
+  EXPECT_EQ(cv::norm(row, grid, cv::NORM_INF), 0.0);
 }
 
 }  // namespace
