@@ -1,13 +1,16 @@
 // Figures drawn from synthetic inputs: row and sanity grid sizes, the overlay colours (jet: 1 red, 0 blue),
-// "no map".
+// "no map", curve plots (where a known curve lands, legend order) and the mean curve over usable items.
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <limits>
+#include <string>
 #include <vector>
 
+#include "io/error.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/figure.hpp"
 
@@ -139,6 +142,117 @@ TEST(Figure, RowIsTheOneRowGrid) {
   const cv::Mat grid = draw_figure_grid(grey_input(), {{{"input", "x"}, panels}});
   ASSERT_EQ(row.size(), grid.size());
   EXPECT_EQ(cv::norm(row, grid, cv::NORM_INF), 0.0);
+}
+
+// ---- curve plots
+
+// The pixel where the plot point (x, y) of the unit square lands, rounded as the plot rounds it.
+cv::Point plot_pixel(const cv::Rect& area, double x, double y) {
+  return {area.x + static_cast<int>(std::lround(x * (area.width - 1))),
+          area.y + static_cast<int>(std::lround((1.0 - y) * (area.height - 1)))};
+}
+
+// Whether `pixel` is `colour`, allowing for anti-aliasing at the line's edge.
+bool near_colour(const cv::Vec3b& pixel, const cv::Scalar& colour, int tolerance = 40) {
+  for (int c = 0; c < 3; ++c) {
+    if (std::abs(pixel[c] - static_cast<int>(colour[c])) > tolerance) return false;
+  }
+  return true;
+}
+
+CurvePlot plot_of(std::vector<CurveSeries> series) {
+  return {"Deletion (lower is better), 3 items", "fraction of pixels deleted", "mean p_c", std::move(series)};
+}
+
+TEST(CurvePlot, SizeFollowsTheLayoutAndGrowsWithALongLegend) {
+  const CurvePlotLayout layout;
+  const cv::Mat plot = draw_curve_plot(plot_of({{"grad_cam", {1.0, 0.5, 0.0}, 0.5}}));
+  EXPECT_EQ(plot.type(), CV_8UC3);
+  // 72 left + 480 axes + 16 gap + 260 legend + 8 right; 40 title + 320 axes + 56 below.
+  EXPECT_EQ(plot.size(), cv::Size(836, 416));
+  EXPECT_EQ(plot.size(), curve_plot_geometry(1, layout).canvas);
+  EXPECT_EQ(curve_plot_geometry(1, layout).plot_area, cv::Rect(72, 40, 480, 320));
+
+  // The design study's 33 variants: 33 legend lines of 22 pixels below the 40-pixel title, 8 below them.
+  EXPECT_EQ(curve_plot_geometry(33, layout).canvas, cv::Size(836, 40 + 33 * 22 + 8));
+}
+
+TEST(CurvePlot, ConstantCurvesRunAlongTheTopAndBottomEdges) {
+  const cv::Mat plot = draw_curve_plot(plot_of({{"top", {1.0, 1.0, 1.0}, 1.0}, {"bottom", {0.0, 0.0}, 0.0}}));
+  const cv::Rect area = curve_plot_geometry(2).plot_area;
+  for (double x : {0.1, 0.3, 0.5, 0.7, 0.9}) {
+    const cv::Point top = plot_pixel(area, x, 1.0), bottom = plot_pixel(area, x, 0.0);
+    EXPECT_TRUE(near_colour(plot.at<cv::Vec3b>(top), curve_colour(0, 2)))
+        << x << " " << plot.at<cv::Vec3b>(top);
+    EXPECT_TRUE(near_colour(plot.at<cv::Vec3b>(bottom), curve_colour(1, 2)))
+        << x << " " << plot.at<cv::Vec3b>(bottom);
+  }
+  // Halfway up, only the grid line at y = 0.5 and white: neither curve.
+  const cv::Vec3b middle = plot.at<cv::Vec3b>(plot_pixel(area, 0.3, 0.4));
+  EXPECT_EQ(middle, kWhite);
+}
+
+TEST(CurvePlot, RisingCurveFollowsTheDiagonal) {
+  const cv::Mat plot = draw_curve_plot(plot_of({{"insertion", {0.0, 0.25, 0.5, 0.75, 1.0}, 0.5}}));
+  const cv::Rect area = curve_plot_geometry(1).plot_area;
+  for (double x : {0.1, 0.25, 0.4, 0.6, 0.75, 0.9}) {
+    const cv::Vec3b on_diagonal = plot.at<cv::Vec3b>(plot_pixel(area, x, x));
+    EXPECT_TRUE(near_colour(on_diagonal, curve_colour(0, 1))) << x << " " << on_diagonal;
+  }
+  // The other diagonal is crossed only in the middle.
+  EXPECT_EQ(plot.at<cv::Vec3b>(plot_pixel(area, 0.2, 0.8)), kWhite);
+  EXPECT_EQ(plot.at<cv::Vec3b>(plot_pixel(area, 0.8, 0.2)), kWhite);
+}
+
+TEST(CurvePlot, LegendFollowsTheGivenOrder) {
+  const std::vector<CurveSeries> series{
+      {"score_cam", {0.5, 0.5}, 0.5}, {"grad_cam", {0.25, 0.25}, 0.25}, {"pixab_cam", {0.75, 0.75}, 0.75}};
+  const cv::Mat plot = draw_curve_plot(plot_of(series));
+  const CurvePlotGeometry geometry = curve_plot_geometry(series.size());
+  ASSERT_EQ(geometry.legend_swatches.size(), 3u);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const cv::Rect& swatch = geometry.legend_swatches[i];
+    EXPECT_GT(swatch.y, i == 0 ? 0 : geometry.legend_swatches[i - 1].y);  // top to bottom
+    const cv::Point centre(swatch.x + swatch.width / 2, swatch.y + swatch.height / 2);
+    EXPECT_EQ(plot.at<cv::Vec3b>(centre), cv::Vec3b(cv::Vec3d(curve_colour(i, 3).val))) << i;
+  }
+  EXPECT_NE(curve_colour(0, 3), curve_colour(1, 3));
+  EXPECT_NE(curve_colour(1, 3), curve_colour(2, 3));
+  // Beyond Tableau's ten colours, hues are spread, so that neighbours still differ.
+  EXPECT_NE(curve_colour(0, 33), curve_colour(1, 33));
+  EXPECT_NE(curve_colour(10, 33), curve_colour(0, 33));
+}
+
+TEST(CurvePlot, LegendText) {
+  EXPECT_EQ(curve_legend_text({"grad_cam", {1.0, 0.0}, 0.1234}), "grad_cam  AUC 0.123");
+  EXPECT_EQ(curve_legend_text({"grad_cam", {1.0, 0.0}, std::nan("")}), "grad_cam  AUC n/a");
+  EXPECT_EQ(curve_legend_text({"grad_cam", {}, 0.5}), "grad_cam  no curve");
+}
+
+TEST(CurvePlot, NonFiniteValuesAreRefused) {
+  EXPECT_THROW(draw_curve_plot(plot_of({{"grad_cam", {1.0, std::nan("")}, 0.5}})), Error);
+}
+
+TEST(MeanCurve, SkipsFailedItemsAndRowsWithNaN) {
+  const std::vector<float> curves{0.0f, 0.5f, 1.0f,   // ok
+                                  kNaN, kNaN, kNaN,   // failed, NaN as the run writes it
+                                  1.0f, 1.0f, 1.0f,   // failed, yet finite: still left out
+                                  0.2f, kNaN, 0.4f,   // ok, but one point undefined
+                                  0.4f, 0.3f, 0.2f};  // ok
+  const MeanCurve mean = mean_curve(curves, 3, {true, false, false, true, true});
+  ASSERT_EQ(mean.mean.size(), 3u);
+  EXPECT_NEAR(mean.mean[0], 0.2, 1e-7);  // (0.0 + 0.4) / 2
+  EXPECT_NEAR(mean.mean[1], 0.4, 1e-7);  // (0.5 + 0.3) / 2
+  EXPECT_NEAR(mean.mean[2], 0.6, 1e-7);  // (1.0 + 0.2) / 2
+  EXPECT_EQ(mean.rows, (std::vector<std::size_t>{0, 4}));
+}
+
+TEST(MeanCurve, NoUsableRowGivesNoCurve) {
+  const MeanCurve mean = mean_curve({kNaN, kNaN, 0.5f, 0.5f}, 2, {true, false});
+  EXPECT_TRUE(mean.mean.empty());
+  EXPECT_TRUE(mean.rows.empty());
+  EXPECT_TRUE(mean_curve({}, 11, {}).mean.empty());                      // a file with no items
+  EXPECT_THROW(mean_curve({0.5f, 0.5f, 0.5f}, 2, {true, true}), Error);  // not [items, points]
 }
 
 }  // namespace
