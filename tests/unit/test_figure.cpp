@@ -1,9 +1,11 @@
 // Figures drawn from synthetic inputs: row and sanity grid sizes, the overlay colours (jet: 1 red, 0 blue),
-// "no map", curve plots (where a known curve lands, legend order) and the mean curve over usable items.
+// "no map", curve plots (where a known curve lands, legend order), the mean curve over usable items; and
+// `pixab render` on small results files written here (which figures, their sizes, shape errors).
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -11,6 +13,9 @@
 #include <vector>
 
 #include "io/error.hpp"
+#include "io/model_meta.hpp"
+#include "io/results_file.hpp"
+#include "pipeline/command.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/figure.hpp"
 
@@ -253,6 +258,103 @@ TEST(MeanCurve, NoUsableRowGivesNoCurve) {
   EXPECT_TRUE(mean.rows.empty());
   EXPECT_TRUE(mean_curve({}, 11, {}).mean.empty());                      // a file with no items
   EXPECT_THROW(mean_curve({0.5f, 0.5f, 0.5f}, 2, {true, true}), Error);  // not [items, points]
+}
+
+// ---- pixab render
+
+// A results file of three 16x16 images (the last one failed) explained by two methods, with deletion and
+// insertion curves of 5 points; `sanity`: a sanity-task file with 2 randomisation stages.
+ResultsData small_results(const test::TempDir& dir, bool sanity) {
+  ModelMeta meta;
+  meta.name = "tiny";
+  meta.input_height = meta.input_width = 16;
+  meta.mean = {0, 0, 0};
+  meta.std = {1, 1, 1};
+  meta.num_classes = 2;
+  meta.labels = {"Coat", "Bag"};
+  ResultsData data;
+  data.text_attributes = {{"model_meta", model_meta_to_json(meta)},
+                          {"methods", "pixab_cam,grad_cam"},
+                          {"task", sanity ? "sanity" : "natural"}};
+  for (int i = 0; i < 3; ++i) {
+    ItemRecord item;
+    item.id = "JPEGImages/img_" + std::to_string(i) + ".png";
+    item.source = dir.file(item.id);
+    item.status = i < 2 ? ItemStatus::kOk : ItemStatus::kMissing;
+    item.target = 0;
+    item.target_prob = 0.9f;
+    if (i < 2) write_figure_png(item.source, cv::Mat(16, 16, CV_8UC3, cv::Scalar::all(128)));
+    data.items.push_back(item);
+  }
+  for (const std::string method : {"grad_cam", "pixab_cam"}) {
+    data.arrays["maps/" + method] = {{3, 4, 4}, std::vector<float>(3 * 16, 0.5f)};
+    data.arrays["curves/" + method + "/deletion"] = {{3, 5}, std::vector<float>(15, 0.25f)};
+    data.arrays["curves/" + method + "/insertion"] = {{3, 5}, std::vector<float>(15, 0.75f)};
+    if (!sanity) continue;
+    data.arrays["sanity/" + method + "/maps"] = {{3, 2, 4, 4}, std::vector<float>(3 * 2 * 16, 0.25f)};
+    data.arrays["sanity/" + method + "/spearman"] = {{3, 2}, {0.9f, 0.1f, 0.8f, 0.2f, kNaN, kNaN}};
+  }
+  if (sanity) data.text_attributes["sanity_stages"] = "classifier,conv";
+  return data;
+}
+
+// Runs `pixab render <results> --out <out>` as the executable would; throws what the command throws.
+void run_render(const std::string& results, const std::string& out) {
+  CLI::App app;
+  const Command command = add_render_command(app);
+  app.parse("render " + results + " --out " + out, /*program_name_included=*/false);
+  EXPECT_EQ(command.action(), 0);
+}
+
+cv::Size png_size(const std::string& path) { return cv::imread(path, cv::IMREAD_COLOR).size(); }
+
+using Names = std::vector<std::string>;
+Names sorted_file_names(const std::string& folder) {
+  Names names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Render, NaturalFileGetsItemFiguresAndCurvePlots) {
+  const test::TempDir dir("render_natural");
+  write_results_file(dir.file("results.h5"), small_results(dir, /*sanity=*/false));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  const Names expected{"JPEGImages_img_0.png", "JPEGImages_img_1.png", "curves_deletion.png",
+                       "curves_insertion.png"};  // the failed item has no figure
+  EXPECT_EQ(sorted_file_names(dir.file("out")), expected);
+  const cv::Size panel = figure_panel_size({16, 16}, 2);
+  EXPECT_EQ(png_size(dir.file("out/JPEGImages_img_0.png")), cv::Size(3 * panel.width, panel.height));
+  EXPECT_EQ(png_size(dir.file("out/curves_deletion.png")), curve_plot_geometry(2).canvas);
+}
+
+TEST(Render, SanityFileGetsOneGridPerItem) {
+  const test::TempDir dir("render_sanity");
+  write_results_file(dir.file("results.h5"), small_results(dir, /*sanity=*/true));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  const Names expected{"curves_deletion.png", "curves_insertion.png", "sanity_JPEGImages_img_0.png",
+                       "sanity_JPEGImages_img_1.png"};
+  EXPECT_EQ(sorted_file_names(dir.file("out")), expected);
+  // Rows: original, classifier, conv; columns: the first column, pixab_cam, grad_cam.
+  const cv::Size panel = figure_panel_size({16, 16}, 2);
+  EXPECT_EQ(png_size(dir.file("out/sanity_JPEGImages_img_1.png")),
+            cv::Size(3 * panel.width, 3 * panel.height));
+}
+
+TEST(Render, CurvesOfTheWrongShapeNameTheFileAndPath) {
+  const test::TempDir dir("render_bad_curves");
+  ResultsData data = small_results(dir, /*sanity=*/false);
+  data.arrays["curves/grad_cam/insertion"] = {{2, 5}, std::vector<float>(10, 0.5f)};  // 2 rows for 3 items
+  write_results_file(dir.file("results.h5"), data);
+  try {
+    run_render(dir.file("results.h5"), dir.file("out"));
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.file("results.h5")), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("curves/grad_cam/insertion"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out")));  // checked before any figure is written
 }
 
 }  // namespace
