@@ -1,13 +1,17 @@
-// `pixab explain` (one image's CAMs, computed now) and `pixab render` (items of a results file, maps read
-// back): both draw the same figure row (workers/figure.hpp) and write it as PNG.
+// `pixab explain` (one image's CAMs, computed now) and `pixab render` (a results file read back: figure rows,
+// sanity grids, deletion / insertion curve plots): both draw the same figure row (workers/figure.hpp) as PNG.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <torch/script.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -20,9 +24,11 @@
 #include "io/model_meta.hpp"
 #include "io/results_file.hpp"
 #include "pipeline/command.hpp"
+#include "pipeline/report_tables.hpp"
 #include "pipeline/run.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/figure.hpp"
+#include "workers/metrics/faithfulness.hpp"
 #include "workers/preprocess.hpp"
 
 namespace pixab {
@@ -32,14 +38,21 @@ namespace {
 // A method's map for one image: its id and the h x w map (CV_32FC1, owning its data).
 using MethodMap = std::pair<std::string, cv::Mat>;
 
-// The one place that turns an explanation into a figure, so that `explain` and `render` draw identical rows.
-void write_explanation_figure(const std::string& path, const cv::Mat& input_rgb,
-                              const std::string& input_name, const std::string& class_name,
-                              double probability, const std::vector<MethodMap>& maps) {
+// The one place that turns an explanation into panels, so that `explain`, `render` and the first row of a
+// sanity grid draw identical rows.
+std::vector<FigurePanel> explanation_panels(const std::string& class_name, double probability,
+                                            const std::vector<MethodMap>& maps) {
   const std::string caption = target_caption(class_name, probability);
   std::vector<FigurePanel> panels;
   for (const auto& [method, map] : maps) panels.push_back({{method, caption}, map});
-  write_figure_png(path, draw_figure_row(input_rgb, {"input", input_name}, panels));
+  return panels;
+}
+
+void write_explanation_figure(const std::string& path, const cv::Mat& input_rgb,
+                              const std::string& input_name, const std::string& class_name,
+                              double probability, const std::vector<MethodMap>& maps) {
+  write_figure_png(path, draw_figure_row(input_rgb, {"input", input_name},
+                                         explanation_panels(class_name, probability, maps)));
 }
 
 // ---- explain
@@ -111,15 +124,19 @@ struct RenderOptions {
   int items = 8;  // 0: every ok item
 };
 
+// The entries of a comma-joined attribute (`methods`, `sanity_stages`).
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> entries;
+  std::istringstream stream(text);
+  for (std::string entry; std::getline(stream, entry, ',');) entries.push_back(entry);
+  return entries;
+}
+
 // The methods whose maps the file holds, in the order the run listed them (its `methods` attribute); maps the
 // attribute does not name follow in path order.
 std::vector<std::string> methods_in_file_order(const ResultsData& data) {
-  std::vector<std::string> listed, methods;
-  if (const auto it = data.text_attributes.find("methods"); it != data.text_attributes.end()) {
-    std::istringstream text(it->second);
-    for (std::string id; std::getline(text, id, ',');) listed.push_back(id);
-  }
-  for (const auto& id : listed) {
+  std::vector<std::string> methods;
+  for (const auto& id : split_commas(text_attribute(data, "methods"))) {
     if (data.arrays.count("maps/" + id) && std::count(methods.begin(), methods.end(), id) == 0)
       methods.push_back(id);
   }
@@ -139,6 +156,168 @@ std::string figure_file_name(const std::string& item_id) {
   return name + ".png";
 }
 
+// The array at `path`, checked to be `expected` (e.g. "[items, h, w]"): `rank` dimensions, the first one per
+// item, the others at least `min_extent`. IoError naming the file and the path otherwise.
+const FloatArray& per_item_array(const ResultsData& data, const std::string& file, const std::string& path,
+                                 std::size_t rank, std::uint64_t min_extent, const std::string& expected) {
+  const FloatArray& array = data.arrays.at(path);
+  const auto& shape = array.shape;
+  const bool fits =
+      shape.size() == rank && shape[0] == data.items.size() &&
+      std::all_of(shape.begin() + 1, shape.end(), [&](std::uint64_t n) { return n >= min_extent; });
+  if (!fits) throw IoError("results " + file + ": " + path + " is not an " + expected + " array");
+  return array;
+}
+
+// Map number `index` of an array whose last two dimensions are a map's h x w (maps/<method> [N,h,w]: the
+// item's row; sanity/<method>/maps [N,S,h,w]: row * S + stage), as an owning CV_32FC1 matrix.
+cv::Mat map_at(const FloatArray& array, std::size_t index) {
+  const std::size_t rank = array.shape.size();
+  const int height = static_cast<int>(array.shape[rank - 2]), width = static_cast<int>(array.shape[rank - 1]);
+  const float* values = array.values.data() + index * array.shape[rank - 2] * array.shape[rank - 1];
+  return cv::Mat(height, width, CV_32FC1, const_cast<float*>(values)).clone();
+}
+
+std::vector<bool> ok_items(const ResultsData& data) {
+  std::vector<bool> ok;
+  for (const ItemRecord& item : data.items) ok.push_back(item.status == ItemStatus::kOk);
+  return ok;
+}
+
+// ---- render: curve plots
+
+struct CurveKind {
+  std::string name;  // curves/<method>/<name>, metrics/<method>/<name>_auc, curves_<name>.png
+  std::string title, x_label;
+};
+const std::array<CurveKind, 2> kCurveKinds{{
+    {"deletion", "Deletion (lower is better)", "fraction of pixels deleted (t / steps)"},
+    {"insertion", "Insertion (higher is better)", "fraction of pixels inserted (t / steps)"},
+}};
+
+// The mean of the finite values of a per-item metric over `rows`; NaN when none is finite.
+double mean_over_rows(const FloatArray& metric, const std::vector<std::size_t>& rows) {
+  double sum = 0.0;
+  std::size_t count = 0;
+  for (std::size_t row : rows) {
+    if (!std::isfinite(metric.values[row])) continue;
+    sum += metric.values[row];
+    ++count;
+  }
+  return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The plot of one curve kind over every ok item of the file (not only the rendered ones: the plot summarises
+// the run, like the report's AUC); nothing when no method has such curves.
+std::optional<CurvePlot> curve_plot(const ResultsData& data, const std::string& file,
+                                    const std::vector<std::string>& methods, const CurveKind& kind) {
+  const std::vector<bool> item_ok = ok_items(data);
+  CurvePlot plot{kind.title, kind.x_label, "mean p_c of the target class", {}};
+  std::vector<std::size_t> counts;
+  for (const auto& method : methods) {
+    const std::string path = "curves/" + method + "/" + kind.name;
+    if (!data.arrays.count(path)) continue;
+    const FloatArray& curves = per_item_array(data, file, path, 2, 2, "[items, steps+1]");
+    const MeanCurve mean = mean_curve(curves.values, curves.shape[1], item_ok);
+    double auc = std::numeric_limits<double>::quiet_NaN();
+    if (const std::string auc_path = "metrics/" + method + "/" + kind.name + "_auc";
+        data.arrays.count(auc_path))
+      auc = mean_over_rows(per_item_array(data, file, auc_path, 1, 1, "[items]"), mean.rows);
+    if (!std::isfinite(auc) && !mean.mean.empty()) {
+      // The metric's own trapezoid rule; the mean of the items' AUCs is the AUC of their mean curve.
+      auc = trapezoid_auc(torch::tensor(mean.mean, torch::kDouble).view({1, -1})).item<double>();
+    }
+    plot.series.push_back({method, mean.mean, auc});
+    counts.push_back(mean.rows.size());
+  }
+  if (plot.series.empty()) return std::nullopt;
+  // Methods normally share their items; one that lost some (a non-finite curve) says so in the legend.
+  const std::size_t most = *std::max_element(counts.begin(), counts.end());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] != most) plot.series[i].label += fmt::format(" (n={})", counts[i]);
+  }
+  plot.title += fmt::format(", {} items", most);
+  return plot;
+}
+
+// ---- render: sanity grids
+
+// What the sanity grids need from a sanity-task file, checked before anything is drawn.
+struct SanityArrays {
+  std::vector<std::string> methods;  // those with stage maps, in file order
+  std::vector<std::string> stages;   // stage 1 (randomised first) first
+};
+
+SanityArrays sanity_arrays(const ResultsData& data, const std::string& file,
+                           const std::vector<std::string>& methods) {
+  SanityArrays sanity;
+  std::uint64_t stages = 0;
+  for (const auto& method : methods) {
+    const std::string path = "sanity/" + method + "/maps";
+    if (!data.arrays.count(path)) continue;
+    const FloatArray& maps = per_item_array(data, file, path, 4, 1, "[items, stages, h, w]");
+    if (stages != 0 && maps.shape[1] != stages) {
+      throw IoError(fmt::format("results {}: {} has {} stages, the other methods {}", file, path,
+                                maps.shape[1], stages));
+    }
+    stages = maps.shape[1];
+    for (const char* score : {"spearman", "ssim"}) {
+      const std::string score_path = "sanity/" + method + "/" + score;
+      if (!data.arrays.count(score_path)) continue;
+      if (per_item_array(data, file, score_path, 2, 1, "[items, stages]").shape[1] != stages)
+        throw IoError(
+            fmt::format("results {}: {} does not have the maps' {} stages", file, score_path, stages));
+    }
+    sanity.methods.push_back(method);
+  }
+  if (sanity.methods.empty()) throw IoError("results " + file + ": task sanity, but no sanity/<method>/maps");
+  sanity.stages = split_commas(text_attribute(data, "sanity_stages"));
+  if (sanity.stages.size() != stages) {  // as the report does: number the stages rather than mislabel them
+    spdlog::warn("{}: sanity_stages names {} stages, the arrays have {}; numbering them", file,
+                 sanity.stages.size(), stages);
+    sanity.stages.clear();
+    for (std::uint64_t s = 1; s <= stages; ++s) sanity.stages.push_back(std::to_string(s));
+  }
+  return sanity;
+}
+
+// A stage cell's caption: how similar the map still is to the original one ("rho 0.42 ssim 0.61").
+std::string sanity_caption(const ResultsData& data, const std::string& method, std::size_t row,
+                           std::size_t stage) {
+  std::vector<std::string> parts;
+  for (const auto& [score, name] : {std::pair{"spearman", "rho"}, std::pair{"ssim", "ssim"}}) {
+    const auto it = data.arrays.find("sanity/" + method + "/" + score);
+    if (it == data.arrays.end()) continue;
+    parts.push_back(fmt::format("{} {:.2f}", name, it->second.values[row * it->second.shape[1] + stage]));
+  }
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+// The paper's Figure 11 for one item: the original maps, then the maps after each cumulative randomisation
+// stage, one column per method.
+std::vector<FigureGridRow> sanity_grid(const ResultsData& data, const SanityArrays& sanity, std::size_t row,
+                                       const ModelMeta& meta) {
+  const ItemRecord& item = data.items[row];
+  std::vector<MethodMap> original;
+  for (const auto& method : sanity.methods)
+    original.emplace_back(method, map_at(data.arrays.at("maps/" + method), row));
+  std::vector<FigureGridRow> grid{
+      {{"original", item.id}, explanation_panels(meta.class_name(item.target), item.target_prob, original)}};
+  const std::size_t stages = sanity.stages.size();
+  for (std::size_t stage = 0; stage < stages; ++stage) {
+    FigureGridRow& stage_row = grid.emplace_back(
+        FigureGridRow{{"+ " + sanity.stages[stage], fmt::format("stage {} of {}", stage + 1, stages)}, {}});
+    for (const auto& method : sanity.methods) {
+      stage_row.panels.push_back(
+          {{method, sanity_caption(data, method, row, stage)},
+           map_at(data.arrays.at("sanity/" + method + "/maps"), row * stages + stage)});
+    }
+  }
+  return grid;
+}
+
+// ---- render
+
 int render(const RenderOptions& options) {
   const ResultsData data = read_results_file(options.results);
   const auto meta_text = data.text_attributes.find("model_meta");
@@ -148,14 +327,20 @@ int render(const RenderOptions& options) {
   const ModelMeta meta = parse_model_meta(meta_text->second, options.results + " (model_meta)");
   const std::vector<std::string> methods = methods_in_file_order(data);
   if (methods.empty()) throw IoError("results " + options.results + ": no maps to draw");
-  for (const auto& id : methods) {
-    const auto& shape = data.arrays.at("maps/" + id).shape;
-    if (shape.size() != 3 || shape[0] != data.items.size()) {
-      throw IoError("results " + options.results + ": maps/" + id + " is not an [items, h, w] array");
-    }
+  for (const auto& id : methods) per_item_array(data, options.results, "maps/" + id, 3, 1, "[items, h, w]");
+  // Every array is checked before the first figure is written, so that a bad file leaves no partial output.
+  std::vector<std::pair<std::string, CurvePlot>> curve_plots;
+  for (const CurveKind& kind : kCurveKinds) {
+    if (auto plot = curve_plot(data, options.results, methods, kind))
+      curve_plots.emplace_back("curves_" + kind.name + ".png", std::move(*plot));
   }
+  // A sanity grid's first row is the item's explanation figure, so sanity files get only the grids.
+  const bool sanity_task = text_attribute(data, "task") == "sanity";
+  const SanityArrays sanity = sanity_task ? sanity_arrays(data, options.results, methods) : SanityArrays{};
 
-  std::size_t selected = 0, written = 0;
+  const std::filesystem::path out(options.out);
+  for (const auto& [name, plot] : curve_plots) write_figure_png((out / name).string(), draw_curve_plot(plot));
+  std::size_t selected = 0, written = 0, sanity_written = 0;
   for (std::size_t row = 0; row < data.items.size(); ++row) {
     const ItemRecord& item = data.items[row];
     if (item.status != ItemStatus::kOk) continue;
@@ -168,19 +353,23 @@ int render(const RenderOptions& options) {
       spdlog::warn("item {}: skipped, {}", item.id, e.what());
       continue;
     }
-    std::vector<MethodMap> maps;
-    for (const auto& id : methods) {
-      const FloatArray& array = data.arrays.at("maps/" + id);
-      const int height = static_cast<int>(array.shape[1]), width = static_cast<int>(array.shape[2]);
-      const float* values = array.values.data() + row * array.shape[1] * array.shape[2];
-      maps.emplace_back(id, cv::Mat(height, width, CV_32FC1, const_cast<float*>(values)).clone());
+    if (sanity_task) {
+      write_figure_png((out / ("sanity_" + figure_file_name(item.id))).string(),
+                       draw_figure_grid(input_rgb, sanity_grid(data, sanity, row, meta)));
+      ++sanity_written;
+      continue;
     }
-    const std::string path = (std::filesystem::path(options.out) / figure_file_name(item.id)).string();
-    write_explanation_figure(path, input_rgb, item.id, meta.class_name(item.target), item.target_prob, maps);
+    std::vector<MethodMap> maps;
+    for (const auto& id : methods) maps.emplace_back(id, map_at(data.arrays.at("maps/" + id), row));
+    write_explanation_figure((out / figure_file_name(item.id)).string(), input_rgb, item.id,
+                             meta.class_name(item.target), item.target_prob, maps);
     ++written;
   }
-  spdlog::info("wrote {} figure(s) to {} ({} of {} items selected, methods {})", written, options.out,
-               selected, data.items.size(), fmt::join(methods, ", "));
+  spdlog::info(
+      "wrote {} figure(s) to {} ({} of {} items selected, methods {}), {} curve plot(s), {} sanity "
+      "figure(s)",
+      written, options.out, selected, data.items.size(), fmt::join(methods, ", "), curve_plots.size(),
+      sanity_written);
   return kExitOk;
 }
 
@@ -201,10 +390,15 @@ Command add_explain_command(CLI::App& app) {
 
 Command add_render_command(CLI::App& app) {
   auto options = std::make_shared<RenderOptions>();
-  CLI::App* cmd = app.add_subcommand("render", "draw figures (PNG) of the items of a results file");
+  CLI::App* cmd = app.add_subcommand(
+      "render",
+      "draw figures (PNG) of the items of a results file, sanity grids and deletion / insertion curves");
   cmd->add_option("results", options->results, "results file (HDF5)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", options->out, "folder for the figures, one <item id>.png per item")->required();
-  cmd->add_option("--items", options->items, "the first N ok items (0: all)")
+  cmd->add_option("--out", options->out,
+                  "folder for the figures: <item id>.png (sanity files: sanity_<item id>.png) per item, "
+                  "curves_deletion.png and curves_insertion.png")
+      ->required();
+  cmd->add_option("--items", options->items, "figures of the first N ok items (0: all); curve plots use all")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   return {cmd, [options] { return render(*options); }};

@@ -1,11 +1,21 @@
-// The figure row drawn from synthetic inputs: its size, the overlay colours (jet: 1 red, 0 blue), "no map".
+// Figures drawn from synthetic inputs: row and sanity grid sizes, the overlay colours (jet: 1 red, 0 blue),
+// "no map", curve plots (where a known curve lands, legend order), the mean curve over usable items; and
+// `pixab render` on small results files written here (which figures, their sizes, shape errors).
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "io/error.hpp"
+#include "io/model_meta.hpp"
+#include "io/results_file.hpp"
+#include "pipeline/command.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/figure.hpp"
 
@@ -19,13 +29,14 @@ cv::Mat grey_input() { return cv::Mat(kInputSize, kInputSize, CV_8UC3, cv::Scala
 
 FigurePanel panel_with(const cv::Mat& map) { return {{"grad_cam", target_caption("Coat", 0.93)}, map}; }
 
-// The BGR pixel of the figure at (x, y) of the input image, inside panel `index` (0 is the input).
-cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, int title_lines) {
+// The BGR pixel of the figure at (x, y) of the input image, inside panel `index` (0 is the input) of grid row
+// `row`.
+cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, int title_lines, int row = 0) {
   const FigureLayout layout;
   const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, title_lines, layout);
   const double scale = static_cast<double>(panel.width - 2 * layout.margin) / kInputSize;
   const int left = index * panel.width + layout.margin;
-  const int top = layout.margin + title_lines * layout.title_line_height;
+  const int top = row * panel.height + layout.margin + title_lines * layout.title_line_height;
   return figure.at<cv::Vec3b>(top + static_cast<int>(y * scale), left + static_cast<int>(x * scale));
 }
 
@@ -93,6 +104,257 @@ TEST(Figure, CaptionAndPngFile) {
   ASSERT_FALSE(back.empty());
   EXPECT_EQ(back.size(), figure.size());
   EXPECT_EQ(cv::norm(back, figure, cv::NORM_INF), 0.0);  // PNG is lossless
+}
+
+// ---- sanity grids
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+const cv::Vec3b kWhite(255, 255, 255);
+
+TEST(Figure, SanityGridIsStagesPlusOneRowsByMethodsPlusOneColumns) {
+  const cv::Mat hot(8, 8, CV_32FC1, cv::Scalar(1.0f));
+  const std::vector<FigurePanel> two_methods{panel_with(hot), panel_with(hot)};
+  const std::vector<FigureGridRow> rows{{{"original", "demo_000000"}, two_methods},
+                                        {{"+ classifier", "stage 1 of 3"}, two_methods},
+                                        {{"+ head_conv", "stage 2 of 3"}, two_methods},
+                                        {{"+ block4", "stage 3 of 3"}, two_methods}};
+  const cv::Mat grid = draw_figure_grid(grey_input(), rows);
+  const cv::Size panel = figure_panel_size({kInputSize, kInputSize}, 2);
+  EXPECT_EQ(grid.type(), CV_8UC3);
+  EXPECT_EQ(grid.cols, 3 * panel.width);
+  EXPECT_EQ(grid.rows, 4 * panel.height);
+
+  // The input once, in the first row; the stage rows' first column is only their title.
+  EXPECT_EQ(pixel_at_input(grid, 0, 32, 32, 2, 0), kMidGrey);
+  for (int row = 1; row < 4; ++row) EXPECT_EQ(pixel_at_input(grid, 0, 32, 32, 2, row), kWhite) << row;
+  const cv::Vec3b stage_cell = pixel_at_input(grid, 2, 32, 32, 2, 3);
+  EXPECT_GE(stage_cell[2] - stage_cell[0], 50) << stage_cell;  // every row's maps are overlaid: red for 1
+}
+
+TEST(Figure, SanityGridRowsShareOneStripHeightAndNanStagesAreGrey) {
+  // The stage row has one title line, the first row two: both get two, so the images line up.
+  const cv::Mat nan_map(8, 8, CV_32FC1, cv::Scalar(kNaN));
+  const std::vector<FigureGridRow> rows{{{"original", "x"}, {panel_with(cv::Mat(8, 8, CV_32FC1, 0.5f))}},
+                                        {{"+ classifier"}, {{{"grad_cam"}, nan_map}}}};
+  const cv::Mat grid = draw_figure_grid(grey_input(), rows);
+  EXPECT_EQ(grid.rows, 2 * figure_panel_size({kInputSize, kInputSize}, 2).height);
+  EXPECT_EQ(pixel_at_input(grid, 1, 32, 32, 2, 1), kMidGrey);
+}
+
+TEST(Figure, RowIsTheOneRowGrid) {
+  const std::vector<FigurePanel> panels{panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(0.7f)))};
+  const cv::Mat row = draw_figure_row(grey_input(), {"input", "x"}, panels);
+  const cv::Mat grid = draw_figure_grid(grey_input(), {{{"input", "x"}, panels}});
+  ASSERT_EQ(row.size(), grid.size());
+  EXPECT_EQ(cv::norm(row, grid, cv::NORM_INF), 0.0);
+}
+
+// ---- curve plots
+
+// The pixel where the plot point (x, y) of the unit square lands, rounded as the plot rounds it.
+cv::Point plot_pixel(const cv::Rect& area, double x, double y) {
+  return {area.x + static_cast<int>(std::lround(x * (area.width - 1))),
+          area.y + static_cast<int>(std::lround((1.0 - y) * (area.height - 1)))};
+}
+
+// Whether `pixel` is `colour`, allowing for anti-aliasing at the line's edge.
+bool near_colour(const cv::Vec3b& pixel, const cv::Scalar& colour, int tolerance = 40) {
+  for (int c = 0; c < 3; ++c) {
+    if (std::abs(pixel[c] - static_cast<int>(colour[c])) > tolerance) return false;
+  }
+  return true;
+}
+
+CurvePlot plot_of(std::vector<CurveSeries> series) {
+  return {"Deletion (lower is better), 3 items", "fraction of pixels deleted", "mean p_c", std::move(series)};
+}
+
+TEST(CurvePlot, SizeFollowsTheLayoutAndGrowsWithALongLegend) {
+  const CurvePlotLayout layout;
+  const cv::Mat plot = draw_curve_plot(plot_of({{"grad_cam", {1.0, 0.5, 0.0}, 0.5}}));
+  EXPECT_EQ(plot.type(), CV_8UC3);
+  // 72 left + 480 axes + 16 gap + 260 legend + 8 right; 40 title + 320 axes + 56 below.
+  EXPECT_EQ(plot.size(), cv::Size(836, 416));
+  EXPECT_EQ(plot.size(), curve_plot_geometry(1, layout).canvas);
+  EXPECT_EQ(curve_plot_geometry(1, layout).plot_area, cv::Rect(72, 40, 480, 320));
+
+  // The design study's 33 variants: 33 legend lines of 22 pixels below the 40-pixel title, 8 below them.
+  EXPECT_EQ(curve_plot_geometry(33, layout).canvas, cv::Size(836, 40 + 33 * 22 + 8));
+}
+
+TEST(CurvePlot, ConstantCurvesRunAlongTheTopAndBottomEdges) {
+  const cv::Mat plot = draw_curve_plot(plot_of({{"top", {1.0, 1.0, 1.0}, 1.0}, {"bottom", {0.0, 0.0}, 0.0}}));
+  const cv::Rect area = curve_plot_geometry(2).plot_area;
+  for (double x : {0.1, 0.3, 0.5, 0.7, 0.9}) {
+    const cv::Point top = plot_pixel(area, x, 1.0), bottom = plot_pixel(area, x, 0.0);
+    EXPECT_TRUE(near_colour(plot.at<cv::Vec3b>(top), curve_colour(0, 2)))
+        << x << " " << plot.at<cv::Vec3b>(top);
+    EXPECT_TRUE(near_colour(plot.at<cv::Vec3b>(bottom), curve_colour(1, 2)))
+        << x << " " << plot.at<cv::Vec3b>(bottom);
+  }
+  // Halfway up, only the grid line at y = 0.5 and white: neither curve.
+  const cv::Vec3b middle = plot.at<cv::Vec3b>(plot_pixel(area, 0.3, 0.4));
+  EXPECT_EQ(middle, kWhite);
+}
+
+TEST(CurvePlot, RisingCurveFollowsTheDiagonal) {
+  const cv::Mat plot = draw_curve_plot(plot_of({{"insertion", {0.0, 0.25, 0.5, 0.75, 1.0}, 0.5}}));
+  const cv::Rect area = curve_plot_geometry(1).plot_area;
+  for (double x : {0.1, 0.25, 0.4, 0.6, 0.75, 0.9}) {
+    const cv::Vec3b on_diagonal = plot.at<cv::Vec3b>(plot_pixel(area, x, x));
+    EXPECT_TRUE(near_colour(on_diagonal, curve_colour(0, 1))) << x << " " << on_diagonal;
+  }
+  // The other diagonal is crossed only in the middle.
+  EXPECT_EQ(plot.at<cv::Vec3b>(plot_pixel(area, 0.2, 0.8)), kWhite);
+  EXPECT_EQ(plot.at<cv::Vec3b>(plot_pixel(area, 0.8, 0.2)), kWhite);
+}
+
+TEST(CurvePlot, LegendFollowsTheGivenOrder) {
+  const std::vector<CurveSeries> series{
+      {"score_cam", {0.5, 0.5}, 0.5}, {"grad_cam", {0.25, 0.25}, 0.25}, {"pixab_cam", {0.75, 0.75}, 0.75}};
+  const cv::Mat plot = draw_curve_plot(plot_of(series));
+  const CurvePlotGeometry geometry = curve_plot_geometry(series.size());
+  ASSERT_EQ(geometry.legend_swatches.size(), 3u);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const cv::Rect& swatch = geometry.legend_swatches[i];
+    EXPECT_GT(swatch.y, i == 0 ? 0 : geometry.legend_swatches[i - 1].y);  // top to bottom
+    const cv::Point centre(swatch.x + swatch.width / 2, swatch.y + swatch.height / 2);
+    EXPECT_EQ(plot.at<cv::Vec3b>(centre), cv::Vec3b(cv::Vec3d(curve_colour(i, 3).val))) << i;
+  }
+  EXPECT_NE(curve_colour(0, 3), curve_colour(1, 3));
+  EXPECT_NE(curve_colour(1, 3), curve_colour(2, 3));
+  // Beyond Tableau's ten colours, hues are spread, so that neighbours still differ.
+  EXPECT_NE(curve_colour(0, 33), curve_colour(1, 33));
+  EXPECT_NE(curve_colour(10, 33), curve_colour(0, 33));
+}
+
+TEST(CurvePlot, LegendText) {
+  EXPECT_EQ(curve_legend_text({"grad_cam", {1.0, 0.0}, 0.1234}), "grad_cam  AUC 0.123");
+  EXPECT_EQ(curve_legend_text({"grad_cam", {1.0, 0.0}, std::nan("")}), "grad_cam  AUC n/a");
+  EXPECT_EQ(curve_legend_text({"grad_cam", {}, 0.5}), "grad_cam  no curve");
+}
+
+TEST(CurvePlot, NonFiniteValuesAreRefused) {
+  EXPECT_THROW(draw_curve_plot(plot_of({{"grad_cam", {1.0, std::nan("")}, 0.5}})), Error);
+}
+
+TEST(MeanCurve, SkipsFailedItemsAndRowsWithNaN) {
+  const std::vector<float> curves{0.0f, 0.5f, 1.0f,   // ok
+                                  kNaN, kNaN, kNaN,   // failed, NaN as the run writes it
+                                  1.0f, 1.0f, 1.0f,   // failed, yet finite: still left out
+                                  0.2f, kNaN, 0.4f,   // ok, but one point undefined
+                                  0.4f, 0.3f, 0.2f};  // ok
+  const MeanCurve mean = mean_curve(curves, 3, {true, false, false, true, true});
+  ASSERT_EQ(mean.mean.size(), 3u);
+  EXPECT_NEAR(mean.mean[0], 0.2, 1e-7);  // (0.0 + 0.4) / 2
+  EXPECT_NEAR(mean.mean[1], 0.4, 1e-7);  // (0.5 + 0.3) / 2
+  EXPECT_NEAR(mean.mean[2], 0.6, 1e-7);  // (1.0 + 0.2) / 2
+  EXPECT_EQ(mean.rows, (std::vector<std::size_t>{0, 4}));
+}
+
+TEST(MeanCurve, NoUsableRowGivesNoCurve) {
+  const MeanCurve mean = mean_curve({kNaN, kNaN, 0.5f, 0.5f}, 2, {true, false});
+  EXPECT_TRUE(mean.mean.empty());
+  EXPECT_TRUE(mean.rows.empty());
+  EXPECT_TRUE(mean_curve({}, 11, {}).mean.empty());                      // a file with no items
+  EXPECT_THROW(mean_curve({0.5f, 0.5f, 0.5f}, 2, {true, true}), Error);  // not [items, points]
+}
+
+// ---- pixab render
+
+// A results file of three 16x16 images (the last one failed) explained by two methods, with deletion and
+// insertion curves of 5 points; `sanity`: a sanity-task file with 2 randomisation stages.
+ResultsData small_results(const test::TempDir& dir, bool sanity) {
+  ModelMeta meta;
+  meta.name = "tiny";
+  meta.input_height = meta.input_width = 16;
+  meta.mean = {0, 0, 0};
+  meta.std = {1, 1, 1};
+  meta.num_classes = 2;
+  meta.labels = {"Coat", "Bag"};
+  ResultsData data;
+  data.text_attributes = {{"model_meta", model_meta_to_json(meta)},
+                          {"methods", "pixab_cam,grad_cam"},
+                          {"task", sanity ? "sanity" : "natural"}};
+  for (int i = 0; i < 3; ++i) {
+    ItemRecord item;
+    item.id = "JPEGImages/img_" + std::to_string(i) + ".png";
+    item.source = dir.file(item.id);
+    item.status = i < 2 ? ItemStatus::kOk : ItemStatus::kMissing;
+    item.target = 0;
+    item.target_prob = 0.9f;
+    if (i < 2) write_figure_png(item.source, cv::Mat(16, 16, CV_8UC3, cv::Scalar::all(128)));
+    data.items.push_back(item);
+  }
+  for (const std::string method : {"grad_cam", "pixab_cam"}) {
+    data.arrays["maps/" + method] = {{3, 4, 4}, std::vector<float>(3 * 16, 0.5f)};
+    data.arrays["curves/" + method + "/deletion"] = {{3, 5}, std::vector<float>(15, 0.25f)};
+    data.arrays["curves/" + method + "/insertion"] = {{3, 5}, std::vector<float>(15, 0.75f)};
+    if (!sanity) continue;
+    data.arrays["sanity/" + method + "/maps"] = {{3, 2, 4, 4}, std::vector<float>(3 * 2 * 16, 0.25f)};
+    data.arrays["sanity/" + method + "/spearman"] = {{3, 2}, {0.9f, 0.1f, 0.8f, 0.2f, kNaN, kNaN}};
+  }
+  if (sanity) data.text_attributes["sanity_stages"] = "classifier,conv";
+  return data;
+}
+
+// Runs `pixab render <results> --out <out>` as the executable would; throws what the command throws.
+void run_render(const std::string& results, const std::string& out) {
+  CLI::App app;
+  const Command command = add_render_command(app);
+  app.parse("render " + results + " --out " + out, /*program_name_included=*/false);
+  EXPECT_EQ(command.action(), 0);
+}
+
+cv::Size png_size(const std::string& path) { return cv::imread(path, cv::IMREAD_COLOR).size(); }
+
+using Names = std::vector<std::string>;
+Names sorted_file_names(const std::string& folder) {
+  Names names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Render, NaturalFileGetsItemFiguresAndCurvePlots) {
+  const test::TempDir dir("render_natural");
+  write_results_file(dir.file("results.h5"), small_results(dir, /*sanity=*/false));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  const Names expected{"JPEGImages_img_0.png", "JPEGImages_img_1.png", "curves_deletion.png",
+                       "curves_insertion.png"};  // the failed item has no figure
+  EXPECT_EQ(sorted_file_names(dir.file("out")), expected);
+  const cv::Size panel = figure_panel_size({16, 16}, 2);
+  EXPECT_EQ(png_size(dir.file("out/JPEGImages_img_0.png")), cv::Size(3 * panel.width, panel.height));
+  EXPECT_EQ(png_size(dir.file("out/curves_deletion.png")), curve_plot_geometry(2).canvas);
+}
+
+TEST(Render, SanityFileGetsOneGridPerItem) {
+  const test::TempDir dir("render_sanity");
+  write_results_file(dir.file("results.h5"), small_results(dir, /*sanity=*/true));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  const Names expected{"curves_deletion.png", "curves_insertion.png", "sanity_JPEGImages_img_0.png",
+                       "sanity_JPEGImages_img_1.png"};
+  EXPECT_EQ(sorted_file_names(dir.file("out")), expected);
+  // Rows: original, classifier, conv; columns: the first column, pixab_cam, grad_cam.
+  const cv::Size panel = figure_panel_size({16, 16}, 2);
+  EXPECT_EQ(png_size(dir.file("out/sanity_JPEGImages_img_1.png")),
+            cv::Size(3 * panel.width, 3 * panel.height));
+}
+
+TEST(Render, CurvesOfTheWrongShapeNameTheFileAndPath) {
+  const test::TempDir dir("render_bad_curves");
+  ResultsData data = small_results(dir, /*sanity=*/false);
+  data.arrays["curves/grad_cam/insertion"] = {{2, 5}, std::vector<float>(10, 0.5f)};  // 2 rows for 3 items
+  write_results_file(dir.file("results.h5"), data);
+  try {
+    run_render(dir.file("results.h5"), dir.file("out"));
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.file("results.h5")), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("curves/grad_cam/insertion"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out")));  // checked before any figure is written
 }
 
 }  // namespace
