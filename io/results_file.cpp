@@ -527,7 +527,7 @@ struct ResultsFileWriter::State {
   std::string path, temporary_path, directory;
   std::uint64_t items = 0;
   std::size_t box_capacity = 1;
-  std::map<std::string, std::vector<hsize_t>> row_shapes;
+  std::map<std::string, std::vector<hsize_t>> array_shapes;
   Handle file;
   std::map<std::string, Handle> datasets;  // by in-file path: the item columns and the arrays
   bool committed = false;
@@ -548,7 +548,7 @@ struct ResultsFileWriter::State {
 };
 
 ResultsFileWriter::ResultsFileWriter(std::string path, std::uint64_t items,
-                                     const std::map<std::string, std::vector<std::uint64_t>>& row_shapes,
+                                     const std::map<std::string, std::vector<std::uint64_t>>& array_shapes,
                                      std::size_t box_capacity)
     : state_(std::make_unique<State>()) {
   hdf5::silence_error_printing();
@@ -566,24 +566,25 @@ ResultsFileWriter::ResultsFileWriter(std::string path, std::uint64_t items,
     std::filesystem::remove(st.temporary_path, ignored);
   };
   try {
-    create(row_shapes);
+    create(array_shapes);
   } catch (...) {
     discard();
     throw;
   }
 }
 
-void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint64_t>>& row_shapes) {
+void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint64_t>>& array_shapes) {
   State& st = *state_;
   const std::uint64_t items = st.items;
   st.guarded([&] {
-    for (const auto& [array_path, row_shape] : row_shapes) {
+    for (const auto& [array_path, shape] : array_shapes) {
       const std::string absolute = absolute_object_path(array_path);
       const std::string items_group = absolute_object_path(kItemsGroup);
       if (absolute == "/" || absolute == items_group || absolute.rfind(items_group + "/", 0) == 0) {
         throw IoError("array path '" + array_path + "' is empty or inside /items, which holds the item table");
       }
-      st.row_shapes[array_path] = std::vector<hsize_t>(row_shape.begin(), row_shape.end());
+      if (shape.empty()) throw IoError("array '" + array_path + "' has no shape");
+      st.array_shapes[array_path] = std::vector<hsize_t>(shape.begin(), shape.end());
     }
     std::filesystem::path directory = std::filesystem::path(st.path).parent_path();
     st.directory = directory.empty() ? "." : directory.string();
@@ -603,11 +604,8 @@ void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint
     for (const auto& c : kFloatColumns) column(c.name, numeric_types<float>().stored, {items});
     column(kBoxesDataset, numeric_types<float>().stored, {items, st.box_capacity, kBoxCoordinates});
     column(kBoxCountDataset, numeric_types<std::int32_t>().stored, {items});
-    for (const auto& [array_path, row_shape] : st.row_shapes) {
-      std::vector<hsize_t> dims{items};
-      dims.insert(dims.end(), row_shape.begin(), row_shape.end());
+    for (const auto& [array_path, dims] : st.array_shapes)
       st.datasets[array_path] = create_dataset(st.file, array_path, numeric_types<float>().stored, dims);
-    }
   });
 }
 
@@ -649,18 +647,18 @@ void ResultsFileWriter::write(std::uint64_t first_row, const ResultsData& part) 
     write_numeric_rows(st.dataset(items_path(kBoxCountDataset)), first_row, counts, rows);
 
     for (const auto& [array_path, array] : part.arrays) {
-      const auto layout = st.row_shapes.find(array_path);
-      if (layout == st.row_shapes.end()) {
+      const auto layout = st.array_shapes.find(array_path);
+      if (layout == st.array_shapes.end()) {
         throw IoError("array '" + array_path + "' is not in the file's layout");
       }
-      std::vector<hsize_t> expected{rows};
-      expected.insert(expected.end(), layout->second.begin(), layout->second.end());
       const std::vector<hsize_t> dims = checked_array_dims(array_path, array);
+      std::vector<hsize_t> expected = layout->second;
+      expected[0] = dims[0];
       if (dims != expected) {
         throw IoError("array '" + array_path + "' has shape " + shape_text(dims) + ", expected " +
                       shape_text(expected));
       }
-      write_numeric_rows(st.dataset(array_path), first_row, array.values, rows);
+      write_numeric_rows(st.dataset(array_path), first_row, array.values, dims[0]);
     }
   });
 }
@@ -686,23 +684,18 @@ void ResultsFileWriter::commit(const std::map<std::string, std::string>& text_at
 }
 
 void write_results_file(const std::string& path, const ResultsData& data) {
-  std::map<std::string, std::vector<std::uint64_t>> row_shapes;
+  std::map<std::string, std::vector<std::uint64_t>> array_shapes;
   for (const auto& [array_path, array] : data.arrays) {
     try {
       checked_array_dims(array_path, array);  // before the file is created
     } catch (const Error& error) {
       throw IoError("cannot write results file '" + path + "': " + error.what());
     }
-    if (array.shape.empty() || array.shape[0] != data.items.size()) {
-      throw IoError("cannot write results file '" + path + "': array '" + array_path + "' has " +
-                    (array.shape.empty() ? std::string("no shape") : std::to_string(array.shape[0]) + " rows") +
-                    " for " + std::to_string(data.items.size()) + " items");
-    }
-    row_shapes[array_path] = std::vector<std::uint64_t>(array.shape.begin() + 1, array.shape.end());
+    array_shapes[array_path] = array.shape;
   }
   std::size_t box_capacity = 1;
   for (const ItemRecord& item : data.items) box_capacity = std::max(box_capacity, item.boxes.size());
-  ResultsFileWriter writer(path, data.items.size(), row_shapes, box_capacity);
+  ResultsFileWriter writer(path, data.items.size(), array_shapes, box_capacity);
   writer.write(0, data);
   writer.commit(data.text_attributes, data.int_attributes);
 }

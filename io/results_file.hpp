@@ -52,16 +52,17 @@ void write_results_file(const std::string& path, const ResultsData& data);
 // commit() the temporary file is removed.
 class ResultsFileWriter {
  public:
-  // items: N rows; row_shapes: array path -> the shape of one row ({} for one value per item); box_capacity:
-  // B of /items/boxes (at least 1). IoError when the file cannot be created or a path is inside /items.
+  // items: N rows of /items; array_shapes: array path -> its whole shape (per-item arrays: {N, row shape...});
+  // box_capacity: B of /items/boxes (at least 1). IoError when the file cannot be created or a path is inside
+  // /items.
   ResultsFileWriter(std::string path, std::uint64_t items,
-                    const std::map<std::string, std::vector<std::uint64_t>>& row_shapes, std::size_t box_capacity);
+                    const std::map<std::string, std::vector<std::uint64_t>>& array_shapes, std::size_t box_capacity);
   ~ResultsFileWriter();
   ResultsFileWriter(const ResultsFileWriter&) = delete;
   ResultsFileWriter& operator=(const ResultsFileWriter&) = delete;
 
   // Writes part.items and each of part's arrays ([rows, row shape...]) at rows first_row...; IoError for an
-  // array not in the layout, a wrong shape, rows past N, or more boxes than B.
+  // array not in the layout, a wrong row shape, rows past the end, or more boxes than B.
   void write(std::uint64_t first_row, const ResultsData& part);
 
   // Sets the root attributes (and schema_version), flushes, fsyncs and renames the file into place.
@@ -70,7 +71,7 @@ class ResultsFileWriter {
 
  private:
   struct State;
-  void create(const std::map<std::string, std::vector<std::uint64_t>>& row_shapes);
+  void create(const std::map<std::string, std::vector<std::uint64_t>>& array_shapes);
   std::unique_ptr<State> state_;
 };
 

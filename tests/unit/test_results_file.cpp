@@ -203,7 +203,6 @@ TEST(ResultsFile, FailedWriteKeepsTheOldFileAndRemovesTheTemporary) {
 
   // "maps/a" is written as a dataset first (map order), so "maps/a/b" cannot get a group there.
   ResultsData conflicting;
-  conflicting.items.resize(1);
   conflicting.arrays["maps/a"] = FloatArray{{1}, {1.0f}};
   conflicting.arrays["maps/a/b"] = FloatArray{{1}, {2.0f}};
   const std::string message = io_error_message([&] { write_results_file(path, conflicting); });
@@ -292,7 +291,7 @@ TEST(ResultsFileWriter, PartsInAnyOrderGiveTheWholeFile) {
   const ResultsData whole = make_results();
   std::map<std::string, std::vector<std::uint64_t>> row_shapes;
   for (const auto& [path, array] : whole.arrays)
-    row_shapes[path] = std::vector<std::uint64_t>(array.shape.begin() + 1, array.shape.end());
+    row_shapes[path] = array.shape;
   {
     ResultsFileWriter writer(scratch.file("parts.h5"), 3, row_shapes, 3);
     writer.write(2, rows_of(whole, 2, 1));
@@ -316,7 +315,7 @@ TEST(ResultsFileWriter, RefusesRowsPastTheEndAndUnknownArraysAndLeavesNothingWit
   const test::TempDir scratch("results_writer");
   const ResultsData whole = make_results();
   {
-    ResultsFileWriter writer(scratch.file("bad.h5"), 2, {{"maps/grad_cam", {2, 4}}}, 3);
+    ResultsFileWriter writer(scratch.file("bad.h5"), 2, {{"maps/grad_cam", {2, 2, 4}}}, 3);
     ResultsData part = rows_of(whole, 0, 1);
     EXPECT_THROW(writer.write(0, part), IoError);  // holds arrays the layout lacks
     part.arrays = {{"maps/grad_cam", rows_of(whole, 0, 1).arrays.at("maps/grad_cam")}};
