@@ -207,20 +207,15 @@ def check_export(scripted, net, meta, preset, grid):
 
 
 def save_atomically(scripted, meta, out):
-    """Writes next to `out` and renames, so that a failed export never leaves a half-written model file."""
+    """Writes into a temporary folder beside `out` and renames, so that a failed export never leaves a half-written
+    model file. The file keeps its final name inside the folder: TorchScript names the archive's top folder after
+    the file, and a random name there would make two identical exports differ."""
     folder = os.path.dirname(os.path.abspath(out))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=os.path.basename(out) + ".", suffix=".tmp", dir=folder)
-    os.close(handle)
-    try:
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=folder) as temporary_folder:
+        temporary = os.path.join(temporary_folder, os.path.basename(out))
         torch.jit.save(scripted, temporary, _extra_files={"pixab.json": json.dumps(meta)})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 would hide the model from other users
         os.replace(temporary, out)
-    except BaseException:
-        os.remove(temporary)
-        raise
 
 
 def parse_arguments(argv):
@@ -238,6 +233,11 @@ def parse_arguments(argv):
 
 
 def main(argv):
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # TorchScript writes each module's constants in Python's set order, which string hashing randomises per
+        # process: a fixed hash seed makes two exports of the same weights byte-identical (the same model_sha256).
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
     args = parse_arguments(argv)
     architecture = ARCHITECTURES[args.arch]
     weights, preset = resolve_weights(args.arch, args.weights)
