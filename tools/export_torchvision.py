@@ -144,7 +144,7 @@ def read_wnids(path):
     return wnids
 
 
-def model_metadata(args, weights, preset, net):
+def model_metadata(args, weights, preset, net, wnids):
     crop, resize_to = preset.transforms().crop_size[0], preset.transforms().resize_size[0]
     mean, std = input_normalisation(net, preset.transforms())
     meta = {
@@ -158,7 +158,7 @@ def model_metadata(args, weights, preset, net):
         # Random weights give meaningless scores: generic names say so where ImageNet's would mislead.
         "labels": list(weights.meta["categories"]) if weights else [f"class_{c}" for c in range(IMAGENET_CLASSES)],
         "target_layer": ARCHITECTURES[args.arch].target_layer,
-        "weights": str(weights).split(".")[-1] if weights else "none",
+        "weights": weights.name if weights else "none",  # DEFAULT's real name
         "exported_by": "tools/export_torchvision.py",
         "torch_version": torch.__version__,
         "torchvision_version": torchvision.__version__,
@@ -168,8 +168,8 @@ def model_metadata(args, weights, preset, net):
         meta["imagenet_top1"] = weights.meta["_metrics"]["ImageNet-1K"]["acc@1"]
     else:
         meta["seed"] = args.seed
-    if args.wnids:
-        meta["wnids"] = read_wnids(args.wnids)
+    if wnids:
+        meta["wnids"] = wnids
     return meta
 
 
@@ -241,6 +241,7 @@ def main(argv):
     args = parse_arguments(argv)
     architecture = ARCHITECTURES[args.arch]
     weights, preset = resolve_weights(args.arch, args.weights)
+    wnids = read_wnids(args.wnids) if args.wnids else None  # before the slow part: a bad file fails at once
     torch.manual_seed(args.seed)
     try:
         net = architecture.build(weights=weights).eval()
@@ -248,7 +249,7 @@ def main(argv):
         sys.exit(f"export_torchvision: could not get the {args.arch} weights {args.weights} ({error}). Run on a "
                  f"machine with internet access, or copy {weights.url if weights else 'the file'} into "
                  f"{torch.hub.get_dir()}/checkpoints/")
-    meta = model_metadata(args, weights, preset, net)
+    meta = model_metadata(args, weights, preset, net, wnids)
     up_to_target, after_target = architecture.split(net)
     contract_model = ContractModel(collections.OrderedDict(up_to_target), collections.OrderedDict(after_target))
     scripted = torch.jit.script(contract_model.eval())
