@@ -700,6 +700,20 @@ void write_results_file(const std::string& path, const ResultsData& data) {
   writer.commit(data.text_attributes, data.int_attributes);
 }
 
+ResultsData read_results_attributes(const std::string& path) {
+  hdf5::silence_error_printing();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error) || !is_hdf5_file(path)) {
+    throw IoError("cannot read results file '" + path + "': it does not exist or is not an HDF5 file");
+  }
+  const Site site{path, "/"};
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), site, "open file");
+  const Handle root(H5Gopen2(file.id(), "/", H5P_DEFAULT), site, "open the root group");
+  ResultsData data;
+  read_root_attributes(root, data);
+  return data;
+}
+
 ResultsData read_results_file(const std::string& path) {
   hdf5::silence_error_printing();
   std::error_code error;

@@ -78,4 +78,7 @@ class ResultsFileWriter {
 // Reads a whole results file back (items, every float dataset, the root attributes). IoError on failure.
 ResultsData read_results_file(const std::string& path);
 
+// Reads only the root attributes (text and integer) of a results file. IoError on failure.
+ResultsData read_results_attributes(const std::string& path);
+
 }  // namespace pixab

@@ -116,6 +116,16 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       ->capture_default_str();
   run.add_option("--seed", c.seed, "seed for every random choice of the run")->capture_default_str();
   run.add_flag("--verbose", c.verbose, "debug logging on every rank");
+  run.add_flag("--resume", c.resume,
+               "continue an unfinished run of `out` (its committed chunks are kept); refused when the config, "
+               "model or item list changed");
+  run.add_flag("--overwrite", c.overwrite,
+               "replace an existing output, or discard an unfinished run, made with a different config, model or "
+               "item list (an identical complete output is still left alone)");
+  run.add_option("--chunk_size", c.chunk_size, "items per chunk (the unit of work claimed, committed, resumed)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--log_dir", c.log_dir, "also write each rank's log to <log_dir>/rank-<r>.log");
   run.add_option("--head_batch_size", c.head_batch_size,
                  "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM); 0: from pass_memory_mb")
       ->check(CLI::NonNegativeNumber)

@@ -38,6 +38,10 @@ struct RunConfig {
   std::string task = "natural";   // natural | sanity
   MetricSettings metrics;         // metrics.metrics empty: every metric for task natural, none for sanity
   int sanity_stages = 0;          // 0: every parameter group
+  bool resume = false;            // continue an unfinished run of `out`
+  bool overwrite = false;         // replace an output (or unfinished run) made with another config/model/list
+  int chunk_size = 16;            // items per chunk: the unit of claiming, committing and resuming
+  std::string log_dir;            // also write each rank's log to <log_dir>/rank-<r>.log
 };
 
 // CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is

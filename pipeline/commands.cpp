@@ -32,14 +32,16 @@ class MpiSession {
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
   ~MpiSession() { MPI_Finalize(); }
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
+  int size() const { return size_; }
 
  private:
-  int rank_ = 0;
+  int rank_ = 0, size_ = 1;
 };
 
 }  // namespace
@@ -51,19 +53,28 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
   add_run_options(app, *run, *config);
   return {run, [config, run, argc, argv] {
             MpiSession mpi(argc, argv);
-            setup_logging(mpi.rank(), config->verbose);
+            setup_logging(mpi.rank(), config->verbose, config->log_dir);
+            // In a job of several ranks a failure on one rank would leave the others waiting in a collective:
+            // such failures end the whole job. Refusals every rank agreed on return normally.
+            const auto fail = [&](int code) {
+              if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
+              return code;
+            };
             try {
               resolve_default_lists(*run, *config);
               return run_job(*config, effective_config_toml(*run));
+            } catch (const JobRefused& e) {  // rank 0 refused; every rank knows
+              if (*e.what()) spdlog::error("{}", e.what());
+              return static_cast<int>(kExitConfig);
             } catch (const ConfigError& e) {  // before any work: a usage error
               spdlog::error("{}", e.what());
-              return static_cast<int>(kExitConfig);
+              return fail(kExitConfig);
             } catch (const ModelError& e) {
               spdlog::error("{}", e.what());
-              return static_cast<int>(kExitConfig);
+              return fail(kExitConfig);
             } catch (const std::exception& e) {  // during the work: the job failed
               spdlog::critical("run failed: {}", e.what());
-              return static_cast<int>(kExitInternal);
+              return fail(kExitInternal);
             }
           }};
 }

@@ -1,11 +1,13 @@
-// The run: model and dataset checks up front, the manifest, items processed in chunks with progress, one
-// results file written atomically with its provenance.
+// The distributed run: every rank builds the same manifest, rank 0 decides (fresh start, resume, nothing to do)
+// under the output lock, ranks claim chunks dynamically and commit each as its own file, and rank 0 merges them
+// into the one results file. Signals stop the claiming; a later --resume computes only what is missing.
 #include "pipeline/run.hpp"
 
 #include <ATen/Parallel.h>
 #include <fmt/ranges.h>
 #include <mpi.h>
 #include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 #include <torch/script.h>
 #include <unistd.h>
 
@@ -15,19 +17,32 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "io/error.hpp"
 #include "io/model.hpp"
 #include "io/results_file.hpp"
 #include "io/sha256.hpp"
+#include "pipeline/chunk_claims.hpp"
+#include "pipeline/job_files.hpp"
+#include "pipeline/manifest.hpp"
+#include "pipeline/merge.hpp"
+#include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
 #include "workers/item_processor.hpp"
 
 namespace pixab {
 
 namespace {
+
+// Keys that steer how a run goes, not what it computes: they may change between attempts and are left out of
+// the recorded config and its hash.
+const std::set<std::string> kRunControlKeys = {"resume",  "overwrite", "verbose",
+                                               "progress_interval", "threads", "log_dir"};
 
 std::string utc_now_iso8601() {
   const std::time_t now = std::time(nullptr);
@@ -38,31 +53,15 @@ std::string utc_now_iso8601() {
   return text;
 }
 
-std::string hostname() {
-  char name[256] = {};
-  gethostname(name, sizeof name - 1);
-  return name;
-}
-
-// The manifest fixes the rows of the results file: items sorted by id, cut to the limit. Its hash lets a
-// later resume or comparison prove it saw the same list.
-std::vector<DatasetItem> build_manifest(const Dataset& dataset, int limit) {
-  std::vector<DatasetItem> items = dataset.items();
-  if (limit > 0 && static_cast<std::size_t>(limit) < items.size())
-    items.resize(static_cast<std::size_t>(limit));
-  return items;
-}
-
-std::string manifest_sha256(const std::vector<DatasetItem>& items) {
-  std::string text;
-  for (const auto& item : items) text += item.id + "\t" + item.image_path + "\n";
-  return sha256_hex(text);
-}
-
-std::string attempt_line(const std::string& started, int ranks) {
-  const char* slurm_job = std::getenv("SLURM_JOB_ID");
-  return started + " start ranks=" + std::to_string(ranks) + " host=" + hostname() +
-         " slurm_job=" + (slurm_job ? slurm_job : "-");
+// The effective config without the run-control keys: what the results depend on.
+std::string recorded_config(const std::string& effective_config) {
+  std::istringstream in(effective_config);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    const std::string key = line.substr(0, line.find('='));
+    if (!kRunControlKeys.count(key)) out += line + "\n";
+  }
+  return out;
 }
 
 std::string dataset_label(const DatasetConfig& dataset) {
@@ -81,32 +80,147 @@ void check_output_writable(const std::string& out) {
   }
 }
 
+// One GPU per rank: "cuda" picks the node-local rank's device among the visible ones.
+torch::Device rank_device(const std::string& text, const mpi::NodePlace& place) {
+  torch::Device device = parse_device(text);
+  if (text == "cuda") {
+    const int visible = static_cast<int>(torch::cuda::device_count());
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(place.local_rank % visible));
+  }
+  return device;
+}
+
+std::string joined_unique(std::vector<std::string> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return fmt::format("{}", fmt::join(values, ","));
+}
+
+// What rank 0 found on disk and decided.
+struct Plan {
+  int finished_exit_code = -1;    // >= 0: the output is complete, nothing to do
+  std::vector<std::int64_t> pending;  // chunks to compute
+  std::vector<std::string> attempts;
+};
+
+// Rank 0, under the output lock: a complete output with the same identity is left alone (G4); an unfinished
+// run is continued only with --resume and only when nothing it depends on changed (G3); otherwise a fresh
+// start. ConfigError for every refusal.
+Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity& identity, const Manifest& manifest,
+              const std::string& attempt) {
+  Plan plan;
+  namespace fs = std::filesystem;
+  if (!files.has_state() && fs::exists(config.out)) {
+    const ResultsData existing = read_results_attributes(config.out);
+    const auto text = [&](const char* key) {
+      const auto it = existing.text_attributes.find(key);
+      return it == existing.text_attributes.end() ? std::string() : it->second;
+    };
+    const JobIdentity recorded{text("config_sha256"), text("model_sha256"), text("manifest_sha256"),
+                               static_cast<std::uint64_t>(existing.int_attributes.count("items_total")
+                                                              ? existing.int_attributes.at("items_total")
+                                                              : -1),
+                               identity.chunk_size};
+    const auto differences = identity_differences(recorded, identity);
+    if (differences.empty()) {
+      const auto failed = existing.int_attributes.find("items_failed");
+      plan.finished_exit_code =
+          failed != existing.int_attributes.end() && failed->second > 0 ? kExitItemErrors : kExitOk;
+      spdlog::info("{} is complete for this config, model and manifest: nothing to do", config.out);
+      return plan;
+    }
+    const std::string what = fmt::format("{}", fmt::join(differences, ", "));
+    if (!config.overwrite) {
+      throw ConfigError("output " + config.out + " exists and was made with a different " + what +
+                        "; remove it, choose another --out, or replace it with --overwrite");
+    }
+    spdlog::warn("output {} was made with a different {}: it will be replaced (--overwrite)", config.out, what);
+  }
+
+  JobState state;
+  if (files.has_state() && !config.resume && config.overwrite) {
+    spdlog::warn("discarding the unfinished run in {} (--overwrite)", files.parts_dir());
+    files.remove_parts();
+  }
+  if (files.has_state()) {
+    if (!config.resume) {
+      throw ConfigError("an unfinished run of " + config.out + " is in " + files.parts_dir() +
+                        ": continue it with --resume, or start again with --overwrite");
+    }
+    state = files.read_state();
+    const auto differences = identity_differences(state.identity, identity);
+    if (!differences.empty()) {
+      throw ConfigError("cannot resume " + config.out + ": the " + fmt::format("{}", fmt::join(differences, ", ")) +
+                        " changed since the first attempt (" + files.state_path() +
+                        "); restore it, or remove " + files.parts_dir() + " to start again");
+    }
+  } else {
+    if (config.resume) spdlog::info("nothing to resume for {}: starting", config.out);
+    state.identity = identity;
+  }
+  const std::vector<bool> committed = files.committed_chunks(manifest.chunk_count());
+  for (std::size_t c = 0; c < committed.size(); ++c) {
+    if (!committed[c]) plan.pending.push_back(static_cast<std::int64_t>(c));
+  }
+  state.attempts.push_back(attempt + (files.has_state() ? " resume" : " start") + " pending_chunks=" +
+                           std::to_string(plan.pending.size()) + "/" + std::to_string(manifest.chunk_count()));
+  files.write_state(state);
+  plan.attempts = state.attempts;
+  return plan;
+}
+
+// Rank 0's plan on every rank (collective). A refusal on rank 0 is rethrown on rank 0 only; the other ranks
+// return its exit code without repeating the message.
+Plan share_plan(int rank, const std::function<Plan()>& make_plan) {
+  std::string error;
+  Plan plan;
+  if (rank == 0) {
+    try {
+      plan = make_plan();
+    } catch (const ConfigError& e) {
+      error = e.what();
+    }
+  }
+  if (!mpi::broadcast(error).empty()) throw JobRefused(rank == 0 ? error : "");
+  plan.finished_exit_code = static_cast<int>(mpi::broadcast(static_cast<std::int64_t>(plan.finished_exit_code)));
+  std::int64_t pending = mpi::broadcast(static_cast<std::int64_t>(plan.pending.size()));
+  plan.pending.resize(static_cast<std::size_t>(pending));
+  MPI_Bcast(plan.pending.data(), static_cast<int>(pending), MPI_INT64_T, 0, MPI_COMM_WORLD);
+  return plan;
+}
+
+// A committed chunk: its rows as a small results file, with what the merge checks.
+void commit_chunk(const JobFiles& files, const Manifest& manifest, std::size_t chunk, ProcessedItems&& done) {
+  ResultsData data;
+  const auto rows = static_cast<std::uint64_t>(done.records.size());
+  data.items = std::move(done.records);
+  for (auto& [path, array] : done.arrays) {
+    std::vector<std::uint64_t> shape{rows};
+    shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
+    data.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
+  }
+  data.int_attributes["first_row"] = static_cast<std::int64_t>(manifest.chunk_rows(chunk).first);
+  data.int_attributes["chunk"] = static_cast<std::int64_t>(chunk);
+  data.text_attributes["manifest_sha256"] = manifest.sha256;
+  write_results_file(files.chunk_path(chunk), data);
+}
+
 }  // namespace
 
 int run_job(const RunConfig& config, const std::string& effective_config) {
   const std::string started = utc_now_iso8601();
-  int ranks = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  if (ranks > 1) {
-    throw ConfigError(
-        "this version of pixab runs on one rank; start it without mpirun (distributed work claiming "
-        "is not implemented yet)");
-  }
-  const int threads =
-      config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
-  at::set_num_threads(std::max(1, threads));
+  const int rank = mpi::rank(), ranks = mpi::size();
+  const mpi::NodePlace place = mpi::node_place();
+  install_stop_signal_handlers();
+  // Ranks sharing a node share its cores: by default each gets its share, so that N ranks do not oversubscribe.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / place.local_size);
+  at::set_num_threads(threads);
 
-  const torch::Device device = parse_device(config.device);
+  const torch::Device device = rank_device(config.device, place);
   const Model model = Model::load(config.model, device);
-  spdlog::info("model {} ({}), input {}x{}, target layer grid {}x{} with {} channels, {} classes, on {}",
-               model.path(), model.meta().name, model.meta().input_height, model.meta().input_width,
-               model.grid_height(), model.grid_width(), model.feature_channels(), model.meta().num_classes,
-               device.str());
-
   const auto dataset = open_dataset(config.dataset);
-  const std::vector<DatasetItem> manifest = build_manifest(*dataset, config.limit);
-  if (manifest.empty()) throw ConfigError("dataset " + config.dataset.root + " lists no items");
-  check_output_writable(config.out);
+  const Manifest manifest = build_manifest(*dataset, config.limit, config.chunk_size);
 
   ProcessOptions options;
   options.methods = config.methods;
@@ -128,83 +242,129 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.sanity_stages = config.sanity_stages;
   options.seed = config.seed;
   const ItemProcessor processor(model, *dataset, options);
-  spdlog::info(
-      "{} items, task {}, methods: {}, metrics: {}, batch sizes: {} images per features pass, {} rows per head pass, {} images "
-      "per full pass, {} thread(s)",
-      manifest.size(), options.task, fmt::join(options.methods, ", "),
-      options.metrics.metrics.empty() ? std::string("none") : fmt::format("{}", fmt::join(options.metrics.metrics, ", ")),
-      options.batch_size, options.cams.head_batch_size,
-      options.cams.full_batch_size, threads);
 
-  // Work goes in chunks of whole batches so that progress is reported while the run is long.
-  const std::size_t chunk = static_cast<std::size_t>(options.batch_size) * 4;
-  ResultsData results;
-  std::map<std::string, ItemArrays> arrays;
-  Progress progress(manifest.size(), config.progress_interval);
-  for (std::size_t start = 0; start < manifest.size(); start += chunk) {
-    const std::vector<DatasetItem> part(manifest.begin() + start,
-                                        manifest.begin() + std::min(manifest.size(), start + chunk));
-    ProcessedItems done = processor.process(part);
-    for (auto& record : done.records) {
-      if (record.status != ItemStatus::kOk) {
+  const std::vector<std::string> hostnames = mpi::all_hostnames();
+  const std::string config_text = recorded_config(effective_config);
+  const JobIdentity identity{sha256_hex(config_text), model.sha256(), manifest.sha256, manifest.items.size(),
+                             manifest.chunk_size};
+  const JobFiles files(config.out);
+  const char* slurm_job = std::getenv("SLURM_JOB_ID");
+  const std::string attempt = started + " ranks=" + std::to_string(ranks) + " hosts=" + joined_unique(hostnames) +
+                              " slurm_job=" + (slurm_job ? slurm_job : "-");
+  std::unique_ptr<OutputLock> lock;
+  const Plan plan = share_plan(rank, [&] {
+    check_output_writable(config.out);
+    lock = std::make_unique<OutputLock>(config.out);
+    return plan_job(config, files, identity, manifest, attempt);
+  });
+  if (plan.finished_exit_code >= 0) return plan.finished_exit_code;
+
+  const std::size_t committed_items = [&] {
+    std::size_t items = manifest.items.size();
+    for (const std::int64_t c : plan.pending) items -= manifest.chunk_rows(static_cast<std::size_t>(c)).second;
+    return items;
+  }();
+  spdlog::info(
+      "{} items in {} chunks of {}, {} to compute ({} ranks on {}, {} thread(s) per rank, {}); task {}, methods: "
+      "{}, metrics: {}",
+      manifest.items.size(), manifest.chunk_count(), manifest.chunk_size, plan.pending.size(), ranks,
+      joined_unique(hostnames), threads, device.str(), options.task, fmt::join(options.methods, ", "),
+      options.metrics.metrics.empty() ? std::string("none") : fmt::format("{}", fmt::join(options.metrics.metrics, ", ")));
+  spdlog::debug("rank {} of {}: node-local rank {} of {}, device {}", rank, ranks, place.local_rank, place.local_size,
+                device.str());
+
+  ChunkClaims claims(static_cast<std::int64_t>(plan.pending.size()), MPI_COMM_WORLD);
+  Progress progress(manifest.items.size(), config.progress_interval, committed_items);
+  const auto serve = [&] {  // rank 0 keeps the claims served and the progress line going while it is busy
+    if (rank != 0) return;
+    mpi::poke_progress();
+    progress.report(committed_items + static_cast<std::size_t>(claims.done_items()));
+  };
+  const auto keep_going = [&] {
+    serve();
+    if (stop_signal_received()) claims.request_stop();
+    return !claims.stop_requested();
+  };
+  std::size_t chunks_done_here = 0;
+  while (keep_going()) {
+    const std::int64_t position = claims.claim();
+    if (position < 0) break;
+    const auto chunk = static_cast<std::size_t>(plan.pending[static_cast<std::size_t>(position)]);
+    const auto [first, count] = manifest.chunk_rows(chunk);
+    const std::vector<DatasetItem> items(manifest.items.begin() + static_cast<std::ptrdiff_t>(first),
+                                         manifest.items.begin() + static_cast<std::ptrdiff_t>(first + count));
+    ProcessedItems done = processor.process(items, keep_going);
+    if (!done.complete) break;  // dropped: a resume computes it again
+    for (const auto& record : done.records) {
+      if (record.status != ItemStatus::kOk)
         spdlog::warn("item {}: {} ({})", record.id, item_status_name(record.status), record.message);
-      }
-      results.items.push_back(std::move(record));
     }
-    for (auto& [path, part_array] : done.arrays) {
-      ItemArrays& whole = arrays[path];
-      whole.row_shape = part_array.row_shape;
-      whole.values.insert(whole.values.end(), part_array.values.begin(), part_array.values.end());
-    }
-    progress.advance(part.size());
+    commit_chunk(files, manifest, chunk, std::move(done));
+    claims.add_done_items(static_cast<std::int64_t>(count));
+    ++chunks_done_here;
+    spdlog::debug("chunk {} committed ({} items)", chunk, count);
   }
+  mpi::barrier_serving([&] {
+    serve();
+    if (stop_signal_received()) claims.request_stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  const bool stopped = mpi::any(claims.stop_requested());
+  claims.close();
+  spdlog::debug("rank {} computed {} chunk(s)", rank, chunks_done_here);
+  if (stopped) {
+    if (rank == 0) {
+      const std::vector<bool> committed = files.committed_chunks(manifest.chunk_count());
+      spdlog::warn("stopped by a signal: {} of {} chunks committed in {}; `pixab run --resume` with the same "
+                   "config continues the job",
+                   std::count(committed.begin(), committed.end(), true), committed.size(), files.parts_dir());
+    }
+    return kExitSignal;
+  }
+  progress.report(manifest.items.size());
   progress.finish();
 
-  const auto n = static_cast<std::uint64_t>(results.items.size());
-  for (auto& [path, array] : arrays) {
-    std::vector<std::uint64_t> shape{n};
-    shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
-    results.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
+  std::int64_t exit_code = kExitOk;
+  if (rank == 0) {
+    std::map<std::string, std::string> text;
+    text["software"] = "pixab";
+    text["software_version"] = kGitDescribe;
+    text["created"] = utc_now_iso8601();
+    text["config"] = config_text;
+    text["config_sha256"] = identity.config_sha256;
+    text["model_path"] = std::filesystem::absolute(model.path()).string();
+    text["model_sha256"] = model.sha256();
+    text["model_meta"] = model.meta().json_text;
+    text["manifest_sha256"] = manifest.sha256;
+    text["task"] = options.task;
+    text["dataset"] = config.dataset.kind + ":" + config.dataset.root + ":" + config.dataset.split;
+    text["dataset_label"] = dataset_label(config.dataset);
+    text["hostnames"] = joined_unique(hostnames);
+    text["device"] = config.device == "cuda" && ranks > 1 ? "cuda (one device per rank)" : device.str();
+    text["libtorch"] = libtorch_version();
+    text["hdf5"] = hdf5_version();
+    text["opencv"] = opencv_version();
+    text["mpi"] = mpi_version();
+    text["attempts"] = fmt::format("{}", fmt::join(plan.attempts, "\n"));
+    text["methods"] = fmt::format("{}", fmt::join(options.methods, ","));
+    text["metrics"] = fmt::format("{}", fmt::join(options.metrics.metrics, ","));
+    if (options.task == "sanity")
+      text["sanity_stages"] = fmt::format("{}", fmt::join(processor.sanity_stage_names(), ","));
+    std::map<std::string, std::int64_t> ints{{"seed", static_cast<std::int64_t>(config.seed)},
+                                              {"mpi_ranks", ranks},
+                                              {"chunk_size", static_cast<std::int64_t>(manifest.chunk_size)}};
+    try {
+      const MergeCounts counts = merge_chunks(files, manifest, text, ints);
+      files.remove_parts();
+      spdlog::info("wrote {}: {} items, {} ok, {} failed, {:.1f} s", config.out, manifest.items.size(),
+                   counts.items_ok, counts.items_failed, progress.elapsed_seconds());
+      exit_code = counts.items_failed > 0 ? kExitItemErrors : kExitOk;
+    } catch (const Error& e) {
+      spdlog::critical("merge failed, the chunk files are kept in {}: {}", files.parts_dir(), e.what());
+      exit_code = kExitInternal;
+    }
   }
-  const auto failed = static_cast<std::int64_t>(
-      std::count_if(results.items.begin(), results.items.end(),
-                    [](const ItemRecord& r) { return r.status != ItemStatus::kOk; }));
-
-  auto& text = results.text_attributes;
-  text["software"] = "pixab";
-  text["software_version"] = kGitDescribe;
-  text["created"] = utc_now_iso8601();
-  text["config"] = effective_config;
-  text["config_sha256"] = sha256_hex(effective_config);
-  text["model_path"] = std::filesystem::absolute(model.path()).string();
-  text["model_sha256"] = model.sha256();
-  text["model_meta"] = model.meta().json_text;
-  text["manifest_sha256"] = manifest_sha256(manifest);
-  text["task"] = options.task;
-  text["dataset_label"] = dataset_label(config.dataset);
-  text["metrics"] = fmt::format("{}", fmt::join(options.metrics.metrics, ","));
-  if (options.task == "sanity")
-    text["sanity_stages"] = fmt::format("{}", fmt::join(processor.sanity_stage_names(), ","));
-  text["dataset"] = config.dataset.kind + ":" + config.dataset.root + ":" + config.dataset.split;
-  text["hostnames"] = hostname();
-  text["device"] = device.str();
-  text["libtorch"] = libtorch_version();
-  text["hdf5"] = hdf5_version();
-  text["opencv"] = opencv_version();
-  text["mpi"] = mpi_version();
-  text["attempts"] = attempt_line(started, ranks);
-  text["methods"] = fmt::format("{}", fmt::join(options.methods, ","));
-  auto& ints = results.int_attributes;
-  ints["seed"] = static_cast<std::int64_t>(config.seed);
-  ints["items_total"] = static_cast<std::int64_t>(n);
-  ints["items_ok"] = static_cast<std::int64_t>(n) - failed;
-  ints["items_failed"] = failed;
-  ints["mpi_ranks"] = ranks;
-
-  write_results_file(config.out, results);
-  spdlog::info("wrote {}: {} items, {} ok, {} failed, {:.1f} s", config.out, n, n - failed, failed,
-               progress.elapsed_seconds());
-  return failed > 0 ? kExitItemErrors : kExitOk;
+  return static_cast<int>(mpi::broadcast(exit_code));
 }
 
 }  // namespace pixab

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "io/error.hpp"
 #include "pipeline/cli_config.hpp"
 
 namespace pixab {
@@ -11,8 +12,16 @@ namespace pixab {
 // (resumable), 4 internal error.
 enum ExitCode : int { kExitOk = 0, kExitConfig = 1, kExitItemErrors = 2, kExitSignal = 3, kExitInternal = 4 };
 
-// Runs the job; throws ConfigError/ModelError before any work for bad settings. Returns kExitOk or
-// kExitItemErrors.
+// Rank 0 refused the job (output locked, a changed config on resume, ...) and every rank knows: thrown on all
+// ranks, with the message on rank 0 only (empty elsewhere).
+class JobRefused : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+// Runs the job on every rank of MPI_COMM_WORLD (one rank without mpirun); throws ConfigError/ModelError before
+// any work for bad settings. Returns kExitOk, kExitItemErrors or kExitSignal (stopped, resumable) on every
+// rank; kExitInternal when the merge failed.
 int run_job(const RunConfig& config, const std::string& effective_config);
 
 }  // namespace pixab

@@ -67,7 +67,8 @@ std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() 
   return layout;
 }
 
-ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) const {
+ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items,
+                                      const std::function<bool()>& keep_going) const {
   ProcessedItems out;
   for (const auto& [path, row_shape] : array_layout()) {
     std::size_t row_size = 1;
@@ -108,6 +109,10 @@ ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items) con
 
   const std::size_t batch_size = static_cast<std::size_t>(options_.batch_size);
   for (std::size_t start = 0; start < prepared.size(); start += batch_size) {
+    if (keep_going && !keep_going()) {
+      out.complete = false;
+      return out;
+    }
     std::vector<Prepared*> batch;
     for (std::size_t i = start; i < std::min(prepared.size(), start + batch_size); ++i)
       batch.push_back(&prepared[i]);

@@ -2,6 +2,7 @@
 // the rows of the results file. No MPI here: the pipeline hands it lists of items.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ struct ItemArrays {
 struct ProcessedItems {
   std::vector<ItemRecord> records;
   std::map<std::string, ItemArrays> arrays;
+  bool complete = true;  // false when keep_going stopped the work: the rows are then not all computed
 };
 
 class ItemProcessor {
@@ -47,7 +49,10 @@ class ItemProcessor {
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
 
   // Processes items in the given order. A bad item gets its status and message; it never stops the others.
-  ProcessedItems process(const std::vector<DatasetItem>& items) const;
+  // keep_going, when given, is asked before each batch; once it says false, the rest is left undone and the
+  // result is marked incomplete (a stop request must not wait for a whole list).
+  ProcessedItems process(const std::vector<DatasetItem>& items,
+                         const std::function<bool()>& keep_going = nullptr) const;
 
   // The names of the sanity check's stages (task "sanity"), else empty.
   std::vector<std::string> sanity_stage_names() const;

@@ -1,0 +1,65 @@
+// MPI helpers for the run (see mpi_util.hpp).
+#include "pipeline/mpi_util.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace pixab::mpi {
+
+int rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+int size(MPI_Comm comm) {
+  int s = 1;
+  MPI_Comm_size(comm, &s);
+  return s;
+}
+
+NodePlace node_place(MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank(comm), MPI_INFO_NULL, &node);
+  NodePlace place{rank(node), size(node)};
+  MPI_Comm_free(&node);
+  return place;
+}
+
+std::vector<std::string> all_hostnames(MPI_Comm comm) {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  gethostname(name, sizeof name - 1);
+  std::vector<char> all(static_cast<std::size_t>(size(comm)) * MPI_MAX_PROCESSOR_NAME);
+  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, comm);
+  std::vector<std::string> names;
+  for (std::size_t r = 0; r < all.size() / MPI_MAX_PROCESSOR_NAME; ++r)
+    names.emplace_back(all.data() + r * MPI_MAX_PROCESSOR_NAME);
+  return names;
+}
+
+std::string broadcast(const std::string& text, int root, MPI_Comm comm) {
+  std::int64_t length = broadcast(static_cast<std::int64_t>(text.size()), root, comm);
+  std::string out = rank(comm) == root ? text : std::string(static_cast<std::size_t>(length), '\0');
+  if (length > 0) MPI_Bcast(out.data(), static_cast<int>(length), MPI_CHAR, root, comm);
+  return out;
+}
+
+std::int64_t broadcast(std::int64_t value, int root, MPI_Comm comm) {
+  MPI_Bcast(&value, 1, MPI_INT64_T, root, comm);
+  return value;
+}
+
+bool any(bool value, MPI_Comm comm) {
+  int local = value ? 1 : 0, global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_LOR, comm);
+  return global != 0;
+}
+
+void poke_progress(MPI_Comm comm) {
+  int flag = 0;
+  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, MPI_STATUS_IGNORE);
+}
+
+}  // namespace pixab::mpi
