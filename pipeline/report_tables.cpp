@@ -261,9 +261,12 @@ std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsDa
 
 std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths) {
   std::vector<ReportInput> inputs;
-  std::set<std::string> labels;
+  // Files of different tasks never share a table, so a label only needs to be unique within its task; a
+  // renamed label would change the cell keys, and so the intervals, of a file that collides with nothing.
+  std::map<std::string, std::set<std::string>> labels_by_task;
   for (const std::string& path : paths) {
     ReportInput input = load_report_input(path);
+    std::set<std::string>& labels = labels_by_task[input.task];
     const std::string wanted = input.label;
     for (int copy = 2; labels.count(input.label); ++copy) input.label = fmt::format("{}-{}", wanted, copy);
     labels.insert(input.label);

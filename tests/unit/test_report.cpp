@@ -252,6 +252,40 @@ TEST_F(ReportTest, BootstrapIsPerCellAndSeeded) {
   EXPECT_EQ(before.value.high, after.value.high);
 }
 
+// The demo lists a natural and a sanity file, both labelled DEMO: they never share a table, so the sanity
+// file keeps its label, and with it its cell keys and intervals.
+TEST_F(ReportTest, SanityCellsDoNotDependOnANaturalFileWithTheSameLabel) {
+  // 40 items, so that the intervals depend on the draws (two values leave hardly any choice).
+  ResultsData sanity = results_with_items(std::vector<ItemStatus>(40, ItemStatus::kOk));
+  sanity.text_attributes = sanity_results().text_attributes;
+  std::vector<float> values;
+  for (int i = 0; i < 40 * 3; ++i) values.push_back(static_cast<float>((i * 37) % 11) / 10);
+  sanity.arrays["sanity/grad_cam/spearman"] = {{40, 3}, values};
+  sanity.arrays["sanity/grad_cam/ssim"] = {{40, 3}, values};
+  ResultsData natural = imgn_results();
+  natural.text_attributes["dataset_label"] = "MOD";
+  const std::string sanity_path = write("mod.h5", sanity);
+  const auto alone = load_report_inputs({sanity_path});
+  const auto both = load_report_inputs({write("natural.h5", natural), sanity_path});
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].label, "MOD");
+  EXPECT_EQ(both[1].label, "MOD");
+
+  const auto sanity_ends = [](const std::vector<ReportInput>& inputs) {
+    std::vector<ReportTable> kept;
+    for (ReportTable& table : build_report_tables(inputs, {200, 3})) {
+      if (table.id == "sanity") kept.push_back(std::move(table));
+    }
+    EXPECT_EQ(kept.size(), 2u);
+    return interval_ends(kept);
+  };
+  EXPECT_EQ(sanity_ends(both), sanity_ends(alone));
+  // What a renamed label would have done: other keys, other intervals.
+  auto renamed = alone;
+  renamed[0].label = "MOD-2";
+  EXPECT_NE(sanity_ends(renamed), sanity_ends(alone));
+}
+
 TEST_F(ReportTest, MarkdownShowsCellsBestAndMissingValues) {
   const std::string md = render(ReportFormat::kMarkdown);
   EXPECT_NE(md.find("## Table 3: AD, IIC and Compactness"), std::string::npos) << md;
