@@ -218,6 +218,27 @@ TEST_F(ReportTest, StagesAreNumberedWithoutSanityStagesAndLabelsFallBackToTheSte
   EXPECT_EQ(spearman.columns[2].metric, "spearman/3");
 }
 
+TEST_F(ReportTest, MeansEqualAtTheShownDecimalsAreAllMarked) {
+  ResultsData data = results_with_items({ItemStatus::kOk, ItemStatus::kOk});
+  data.text_attributes = {{"task", "natural"}, {"dataset_label", "DEMO"}, {"methods", "a,b,c"}};
+  // Deletion is shown with 3 decimals: 0.1069 and 0.1072 both read 0.107, the best; 0.1076 reads 0.108.
+  data.arrays["metrics/a/deletion_auc"] = column_of({0.1069f, 0.1069f});
+  data.arrays["metrics/b/deletion_auc"] = column_of({0.1072f, 0.1072f});
+  data.arrays["metrics/c/deletion_auc"] = column_of({0.1076f, 0.1076f});
+  const auto inputs = load_report_inputs({write("demo.h5", data)});
+  const auto tables = build_report_tables(inputs, {});
+  const ReportTable& table4 = table_with_title(tables, "Table 4");
+  EXPECT_TRUE(cell_of(table4, "a", "DEMO", "deletion_auc").best);
+  EXPECT_TRUE(cell_of(table4, "b", "DEMO", "deletion_auc").best);  // not the exact best, but shown the same
+  EXPECT_FALSE(cell_of(table4, "c", "DEMO", "deletion_auc").best);
+
+  std::ostringstream md;
+  write_report(inputs, tables, ReportFormat::kMarkdown, {}, md);
+  EXPECT_NE(md.str().find("| a | **0.107** ["), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("| b | **0.107** ["), std::string::npos);
+  EXPECT_NE(md.str().find("| c | 0.108 ["), std::string::npos);
+}
+
 // Interval ends of every cell of a table set, in cell order.
 std::vector<double> interval_ends(const std::vector<ReportTable>& tables) {
   std::vector<double> ends;
