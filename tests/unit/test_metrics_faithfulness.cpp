@@ -211,6 +211,21 @@ TEST_F(MeanScoreModel, SeveralImagesAndMethodsMatchSingleEvaluations) {
   }
 }
 
+// The blurred start of insertion is built from explanation 0 (image 0's first method) for every image: a
+// NaN map there must not reach another image's curve.
+TEST_F(MeanScoreModel, NaNMapOfOneImageLeavesTheOthersInsertionAlone) {
+  MetricSettings settings;
+  settings.metrics = {"insertion_auc"};
+  settings.steps = 4;
+  const auto images = torch::cat({x_, x_.flip({3})});
+  const auto maps = torch::stack({torch::full({4, 4}, std::nanf("")), x_.view({4, 4})});
+  const auto together = find(evaluate(images, {{"m", maps}}, settings), "curves/m/insertion");
+  const auto alone =
+      find(evaluate(images.narrow(0, 1, 1), {{"m", maps.narrow(0, 1, 1)}}, settings), "curves/m/insertion");
+  EXPECT_TRUE(torch::isfinite(together[1]).all().item<bool>()) << together;
+  test::expect_tensor_near(together[1], alone[0], 1e-6);
+}
+
 TEST_F(MeanScoreModel, LocalisationWithoutBoxesIsNaN) {
   MetricSettings settings;
   settings.metrics = {"pointing_game", "proportion", "loc_iou", "loc_correct"};
