@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "workers/metrics/localisation.hpp"
 
@@ -36,6 +37,9 @@ TEST(Localisation, PointingGameHitMissToleranceAndNaN) {
   EXPECT_EQ(pointing_game(e, diagonal, 1.0), 0.0);
   EXPECT_EQ(pointing_game(e, diagonal, 1.5), 1.0);
   EXPECT_TRUE(std::isnan(pointing_game(e, target_region({}, 4, 4), 0)));
+  // A tolerance beyond the image reaches every pixel; one beyond int's range must not overflow the radius.
+  EXPECT_EQ(pointing_game(e, bottom_left, 1e300), 1.0);
+  EXPECT_EQ(pointing_game(e, bottom_left, std::numeric_limits<double>::infinity()), 1.0);
 }
 
 TEST(Localisation, ProportionOfAKnownMap) {
