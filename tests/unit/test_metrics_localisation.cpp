@@ -74,6 +74,15 @@ TEST(Localisation, EqualComponentsFirstInRasterOrderWins) {
   EXPECT_EQ(box.y1, 0);
 }
 
+TEST(Localisation, AllZeroMapTakenLiterally) {
+  // Every pixel is a maximum and passes the threshold (docs/metrics.md): the pointing game's point is the
+  // first in raster order, (0, 0), and the localisation box is the whole map.
+  const cv::Mat zero = cv::Mat::zeros(4, 4, CV_32FC1);
+  EXPECT_EQ(pointing_game(zero, target_region({{0, 0, 1, 1}}, 4, 4), 0), 1.0);
+  EXPECT_EQ(pointing_game(zero, target_region({{1, 1, 4, 4}}, 4, 4), 0), 0.0);
+  EXPECT_DOUBLE_EQ(localisation_iou(zero, {{0, 0, 4, 4}}, 0.15), 1.0);
+}
+
 TEST(Localisation, IouAndBestMatchingBox) {
   EXPECT_DOUBLE_EQ(box_iou({0, 0, 2, 2}, {1, 0, 3, 2}), 2.0 / 6.0);
   EXPECT_DOUBLE_EQ(box_iou({0, 0, 1, 1}, {2, 2, 3, 3}), 0.0);
