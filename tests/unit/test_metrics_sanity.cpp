@@ -34,6 +34,25 @@ TEST(Ssim, IdenticalConstantAndTooSmall) {
   EXPECT_TRUE(std::isnan(ssim(tiny, tiny)));
 }
 
+TEST(Ssim, MatchesAnIndependentImplementation) {
+  // 15x13 (not square, so a swap of rows and columns shows): a = ((7i + 3j) mod 11) / 10, b its average with
+  // the ramp (i + 2j) / 38, both float32. The expected value is from a direct numpy implementation, not
+  // OpenCV's filter:
+  //   w = exp(-(di^2 + dj^2) / (2 * 1.5^2)) over di, dj in -5..5, w /= w.sum()
+  //   for every 11x11 window x, y fully inside: mx = (w*x).sum(), sxx = (w*(x-mx)**2).sum(),
+  //     sxy = (w*(x-mx)*(y-my)).sum(); (2 mx my + C1)(2 sxy + C2) / ((mx^2 + my^2 + C1)(sxx + syy + C2))
+  //   with C1 = 0.01^2, C2 = 0.03^2; the mean over the 5x3 windows: 0.78089012973611183.
+  cv::Mat a(15, 13, CV_32FC1), b(15, 13, CV_32FC1);
+  for (int i = 0; i < a.rows; ++i) {
+    for (int j = 0; j < a.cols; ++j) {
+      a.at<float>(i, j) = static_cast<float>(((7 * i + 3 * j) % 11) / 10.0);
+      b.at<float>(i, j) = 0.5f * a.at<float>(i, j) + 0.5f * static_cast<float>((i + 2 * j) / 38.0);
+    }
+  }
+  EXPECT_NEAR(ssim(a, b), 0.78089012973611183, 1e-12);
+  EXPECT_NEAR(ssim(b, a), 0.78089012973611183, 1e-12);
+}
+
 // A model with two layers as submodules: conv (features) and fc (head), plus a BatchNorm-named module.
 torch::jit::Module layered_module() {
   torch::jit::Module root("SanityTestModel");
