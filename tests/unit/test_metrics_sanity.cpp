@@ -110,20 +110,31 @@ TEST(SanityGroups, ReinitialisationRulesAndReproducibility) {
                            layered_module().attr("conv").toModule().attr("weight").toTensor()));
 }
 
-TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
-  const std::string dir = test::fresh_temp_dir("sanity-run");
+// layered_module as a loaded model (12x12 inputs, 3 channels, 5 classes), saved under a fresh folder `name`.
+Model layered_model(const std::string& name) {
+  const std::string dir = test::fresh_temp_dir(name);
   torch::jit::ExtraFilesMap extra{{"pixab.json", test::simple_meta_json(12, 12, 3, 5)}};
   layered_module().save(dir + "/model.pt", extra);
-  const Model model = Model::load(dir + "/model.pt", torch::kCPU);
+  return Model::load(dir + "/model.pt", torch::kCPU);
+}
+
+// A batch of two random images, each with its top class as the target.
+CamBatch random_batch(const Model& model) {
+  torch::manual_seed(2);
+  CamBatch batch(model, torch::rand({2, 3, 12, 12}), true);
+  batch.set_targets(std::get<1>(batch.logits().max(1)));
+  return batch;
+}
+
+TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
+  const Model model = layered_model("sanity-run");
   const auto before = model.module().attr("fc").toModule().attr("weight").toTensor().clone();
 
   const SanityCheck check(model, 2, 0);
   EXPECT_EQ(check.stage_names(), (std::vector<std::string>{"fc", "norm"}));
   EXPECT_THROW(SanityCheck(model, 4, 0), ConfigError);
 
-  torch::manual_seed(2);
-  CamBatch batch(model, torch::rand({2, 3, 12, 12}), true);
-  batch.set_targets(std::get<1>(batch.logits().max(1)));
+  CamBatch batch = random_batch(model);
   const auto methods = make_cam_methods({"grad_cam", "activation_cam"});
   std::vector<std::pair<std::string, torch::Tensor>> maps;
   for (const auto& m : methods) maps.emplace_back(m->id(), m->compute(batch).maps);
@@ -138,6 +149,29 @@ TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
   EXPECT_NEAR(out[3].second[0][0].item<float>(), 1.0, 1e-6);
   EXPECT_NEAR(out[4].second[0][0].item<float>(), 1.0, 1e-6);
   EXPECT_TRUE(torch::equal(model.module().attr("fc").toModule().attr("weight").toTensor(), before));
+}
+
+// Stage 2 explains a model with groups 0 and 1 (fc and norm) re-initialised, not group 1 alone.
+TEST(SanityCheckRun, StagesAreCumulative) {
+  constexpr std::uint64_t kSeed = 5;
+  const Model model = layered_model("sanity-cumulative");
+  CamBatch batch = random_batch(model);
+  const auto methods = make_cam_methods({"grad_cam"});  // depends on fc and norm
+  const auto out =
+      SanityCheck(model, 2, kSeed).evaluate(methods, batch, {{"grad_cam", methods[0]->compute(batch).maps}});
+  ASSERT_EQ(out[2].first, "sanity/grad_cam/maps");
+  const torch::Tensor stage2 = out[2].second.select(1, 1);
+
+  const auto groups = cascade_groups(model.module());
+  const auto maps_with = [&](const std::vector<std::size_t>& randomised) {
+    Model copy = model.deep_copy();
+    for (const std::size_t g : randomised) randomise_group(copy.module(), groups[g], g, kSeed);
+    CamBatch copy_batch(copy, batch.inputs(), true);
+    copy_batch.set_targets(batch.targets());
+    return methods[0]->compute(copy_batch).maps;
+  };
+  EXPECT_TRUE(torch::equal(stage2, maps_with({0, 1})));
+  EXPECT_FALSE(torch::allclose(stage2, maps_with({1})));
 }
 
 }  // namespace
