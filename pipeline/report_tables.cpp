@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,31 +35,40 @@ struct MetricColumnSpec {
 struct NaturalTableSpec {
   const char* id;
   const char* title;
-  const char* note;
+  std::string note;
   std::vector<MetricColumnSpec> metrics;
 };
+
+// The footnote of a table with marked columns (mark_best); `direction` says which way is better.
+std::string best_note(const std::string& direction) {
+  return "In bold: the best mean of each column (" + direction +
+         ") and every other mean shown with the same digits.";
+}
+
+constexpr const char* kCompactnessNote =
+    " Compactness is not marked: the paper argues that neither the smallest nor the largest map is ideal, "
+    "but one that covers the target compactly.";
 
 const std::vector<NaturalTableSpec>& natural_table_specs() {
   static const std::vector<NaturalTableSpec> specs{
       {"table3",
        "Table 3: AD, IIC and Compactness",
-       "Best mean per column in bold: AD lower, IIC higher. Compactness is not marked: the paper argues that "
-       "neither the smallest nor the largest map is ideal, but one that covers the target compactly.",
+       best_note("AD lower, IIC higher") + kCompactnessNote,
        {{"average_drop", "AD (%)", 1, 2, Better::kLower},
         {"increase_in_confidence", "IIC (%)", 100, 2, Better::kHigher},
         {"compactness", "Compactness", 1, 3, Better::kNone}}},
       {"table4",
        "Table 4: Deletion and Insertion AUC",
-       "Best mean per column in bold: Deletion lower, Insertion higher.",
+       best_note("Deletion lower, Insertion higher"),
        {{"deletion_auc", "Deletion", 1, 3, Better::kLower},
         {"insertion_auc", "Insertion", 1, 3, Better::kHigher}}},
       {"table5",
        "Table 5: Object localisation (OL, proportion)",
-       "Best mean per column in bold: higher.",
+       best_note("higher"),
        {{"proportion", "OL (%)", 1, 2, Better::kHigher}}},
       {"localisation",
        "Localisation: pointing game, box IoU, correct localisation (not a paper table)",
-       "Best mean per column in bold: higher.",
+       best_note("higher"),
        {{"pointing_game", "PG (%)", 100, 2, Better::kHigher},
         {"loc_iou", "IoU", 1, 3, Better::kHigher},
         {"loc_correct", "Loc. correct (%)", 100, 2, Better::kHigher}}},
@@ -185,7 +196,16 @@ std::optional<std::vector<double>> ok_item_values(const ColumnPlan& plan, const 
   return values;
 }
 
-// Marks every cell whose mean equals the column's best (ties all marked).
+// A mean as the Markdown table shows it, rounded to the column's decimals, read back (locale-free, -0 = 0).
+double displayed_mean(double mean, int decimals) {
+  const std::string shown = fmt::format("{:.{}f}", mean, decimals);
+  double value = std::numeric_limits<double>::quiet_NaN();
+  std::from_chars(shown.data(), shown.data() + shown.size(), value);
+  return value;
+}
+
+// Marks every cell whose mean, as displayed, equals the column's best as displayed: means that differ only
+// beyond the shown decimals are ties a reader could not tell apart, so all of them are marked.
 void mark_best(ReportColumn& column, Better better) {
   if (better == Better::kNone) return;
   std::optional<double> best;
@@ -193,7 +213,9 @@ void mark_best(ReportColumn& column, Better better) {
     const double mean = cell.value.mean;
     if (!std::isnan(mean) && (!best || (better == Better::kLower ? mean < *best : mean > *best))) best = mean;
   }
-  for (ReportCell& cell : column.cells) cell.best = best && cell.value.mean == *best;
+  if (!best) return;
+  const double shown = displayed_mean(*best, column.decimals);
+  for (ReportCell& cell : column.cells) cell.best = displayed_mean(cell.value.mean, column.decimals) == shown;
 }
 
 // Rows are the methods with at least one of the columns' arrays; nothing when no column has any.
@@ -261,9 +283,12 @@ std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsDa
 
 std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths) {
   std::vector<ReportInput> inputs;
-  std::set<std::string> labels;
+  // Files of different tasks never share a table, so a label only needs to be unique within its task; a
+  // renamed label would change the cell keys, and so the intervals, of a file that collides with nothing.
+  std::map<std::string, std::set<std::string>> labels_by_task;
   for (const std::string& path : paths) {
     ReportInput input = load_report_input(path);
+    std::set<std::string>& labels = labels_by_task[input.task];
     const std::string wanted = input.label;
     for (int copy = 2; labels.count(input.label); ++copy) input.label = fmt::format("{}-{}", wanted, copy);
     labels.insert(input.label);

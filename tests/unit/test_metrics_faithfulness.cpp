@@ -102,11 +102,19 @@ class MeanScoreModel : public ::testing::Test {
     x_ = (torch::arange(1, 17, torch::kFloat) / 32).view({1, 1, 4, 4});
   }
 
-  MetricArrays evaluate(const torch::Tensor& map, MetricSettings settings) {
-    CamBatch batch(*model_, x_, false);
-    batch.set_targets(torch::tensor({0}, torch::kLong));
+  // images [B,1,4,4]; maps: (method id, L [B,4,4]); class 0 is every image's target.
+  MetricArrays evaluate(const torch::Tensor& images,
+                        const std::vector<std::pair<std::string, torch::Tensor>>& maps,
+                        MetricSettings settings) {
+    const int64_t n = images.size(0);
+    CamBatch batch(*model_, images, false);
+    batch.set_targets(torch::zeros({n}, torch::kLong));
     MetricEvaluator evaluator(*model_, std::move(settings));
-    return evaluator.evaluate(batch, {{"m", map.view({1, 4, 4})}}, {{}});
+    return evaluator.evaluate(batch, maps, std::vector<std::vector<Box>>(static_cast<std::size_t>(n)));
+  }
+
+  MetricArrays evaluate(const torch::Tensor& map, MetricSettings settings) {
+    return evaluate(x_, {{"m", map.view({1, 4, 4})}}, std::move(settings));
   }
 
   static torch::Tensor find(const MetricArrays& arrays, const std::string& path) {
@@ -172,6 +180,50 @@ TEST_F(MeanScoreModel, AverageDropAndCompactnessThroughTheModel) {
                            torch::tensor({static_cast<float>(100 * (y - o) / y)}), 1e-4);
   test::expect_tensor_near(find(arrays, "metrics/m/increase_in_confidence"), torch::tensor({0.0f}), 0);
   test::expect_tensor_near(find(arrays, "metrics/m/compactness"), torch::tensor({8.0f}), 1e-5);  // 120 / 15
+}
+
+// Every metric that needs the model, computed for 2 images x 2 methods in one evaluation, equals the same
+// metric computed for each (image, method) alone: the rows of all images and methods share the passes and
+// the host-side walk must find each one's scores (the blurred start of insertion is each image's last row).
+TEST_F(MeanScoreModel, SeveralImagesAndMethodsMatchSingleEvaluations) {
+  MetricSettings settings;
+  settings.metrics = {"average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"};
+  settings.steps = 4;
+  settings.full_batch_size = 5;  // passes that cut across methods and images
+  // A second image with another mean and another order of its values.
+  const auto second =
+      ((torch::arange(0, 16, torch::kLong) * 5 % 16 + 1).to(torch::kFloat) / 40).view({1, 1, 4, 4});
+  const auto images = torch::cat({x_, second});
+  const auto low = images.view({2, 4, 4});
+  const std::vector<std::pair<std::string, torch::Tensor>> maps{{"x", low}, {"reversed", 1 - low}};
+  const auto together = evaluate(images, maps, settings);
+  ASSERT_EQ(together.size(), 2u * (4 + 2));  // per method: 4 metrics and 2 curves
+
+  for (int64_t b = 0; b < 2; ++b) {
+    for (const auto& [id, map] : maps) {
+      const auto alone = evaluate(images.narrow(0, b, 1), {{id, map.narrow(0, b, 1)}}, settings);
+      ASSERT_EQ(alone.size(), 4u + 2);
+      for (const auto& [path, values] : alone) {
+        SCOPED_TRACE(path + " of image " + std::to_string(b));
+        test::expect_tensor_near(find(together, path)[b], values[0], 1e-6);
+      }
+    }
+  }
+}
+
+// The blurred start of insertion is built from explanation 0 (image 0's first method) for every image: a
+// NaN map there must not reach another image's curve.
+TEST_F(MeanScoreModel, NaNMapOfOneImageLeavesTheOthersInsertionAlone) {
+  MetricSettings settings;
+  settings.metrics = {"insertion_auc"};
+  settings.steps = 4;
+  const auto images = torch::cat({x_, x_.flip({3})});
+  const auto maps = torch::stack({torch::full({4, 4}, std::nanf("")), x_.view({4, 4})});
+  const auto together = find(evaluate(images, {{"m", maps}}, settings), "curves/m/insertion");
+  const auto alone =
+      find(evaluate(images.narrow(0, 1, 1), {{"m", maps.narrow(0, 1, 1)}}, settings), "curves/m/insertion");
+  EXPECT_TRUE(torch::isfinite(together[1]).all().item<bool>()) << together;
+  test::expect_tensor_near(together[1], alone[0], 1e-6);
 }
 
 TEST_F(MeanScoreModel, LocalisationWithoutBoxesIsNaN) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "workers/metrics/localisation.hpp"
 
@@ -36,6 +37,9 @@ TEST(Localisation, PointingGameHitMissToleranceAndNaN) {
   EXPECT_EQ(pointing_game(e, diagonal, 1.0), 0.0);
   EXPECT_EQ(pointing_game(e, diagonal, 1.5), 1.0);
   EXPECT_TRUE(std::isnan(pointing_game(e, target_region({}, 4, 4), 0)));
+  // A tolerance beyond the image reaches every pixel; one beyond int's range must not overflow the radius.
+  EXPECT_EQ(pointing_game(e, bottom_left, 1e300), 1.0);
+  EXPECT_EQ(pointing_game(e, bottom_left, std::numeric_limits<double>::infinity()), 1.0);
 }
 
 TEST(Localisation, ProportionOfAKnownMap) {
@@ -68,6 +72,15 @@ TEST(Localisation, EqualComponentsFirstInRasterOrderWins) {
   const Box box = localisation_box(e, 0.5);
   EXPECT_EQ(box.x1, 2);
   EXPECT_EQ(box.y1, 0);
+}
+
+TEST(Localisation, AllZeroMapTakenLiterally) {
+  // Every pixel is a maximum and passes the threshold (docs/metrics.md): the pointing game's point is the
+  // first in raster order, (0, 0), and the localisation box is the whole map.
+  const cv::Mat zero = cv::Mat::zeros(4, 4, CV_32FC1);
+  EXPECT_EQ(pointing_game(zero, target_region({{0, 0, 1, 1}}, 4, 4), 0), 1.0);
+  EXPECT_EQ(pointing_game(zero, target_region({{1, 1, 4, 4}}, 4, 4), 0), 0.0);
+  EXPECT_DOUBLE_EQ(localisation_iou(zero, {{0, 0, 4, 4}}, 0.15), 1.0);
 }
 
 TEST(Localisation, IouAndBestMatchingBox) {

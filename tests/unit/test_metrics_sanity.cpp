@@ -34,6 +34,25 @@ TEST(Ssim, IdenticalConstantAndTooSmall) {
   EXPECT_TRUE(std::isnan(ssim(tiny, tiny)));
 }
 
+TEST(Ssim, MatchesAnIndependentImplementation) {
+  // 15x13 (not square, so a swap of rows and columns shows): a = ((7i + 3j) mod 11) / 10, b its average with
+  // the ramp (i + 2j) / 38, both float32. The expected value is from a direct numpy implementation, not
+  // OpenCV's filter:
+  //   w = exp(-(di^2 + dj^2) / (2 * 1.5^2)) over di, dj in -5..5, w /= w.sum()
+  //   for every 11x11 window x, y fully inside: mx = (w*x).sum(), sxx = (w*(x-mx)**2).sum(),
+  //     sxy = (w*(x-mx)*(y-my)).sum(); (2 mx my + C1)(2 sxy + C2) / ((mx^2 + my^2 + C1)(sxx + syy + C2))
+  //   with C1 = 0.01^2, C2 = 0.03^2; the mean over the 5x3 windows: 0.78089012973611183.
+  cv::Mat a(15, 13, CV_32FC1), b(15, 13, CV_32FC1);
+  for (int i = 0; i < a.rows; ++i) {
+    for (int j = 0; j < a.cols; ++j) {
+      a.at<float>(i, j) = static_cast<float>(((7 * i + 3 * j) % 11) / 10.0);
+      b.at<float>(i, j) = 0.5f * a.at<float>(i, j) + 0.5f * static_cast<float>((i + 2 * j) / 38.0);
+    }
+  }
+  EXPECT_NEAR(ssim(a, b), 0.78089012973611183, 1e-12);
+  EXPECT_NEAR(ssim(b, a), 0.78089012973611183, 1e-12);
+}
+
 // A model with two layers as submodules: conv (features) and fc (head), plus a BatchNorm-named module.
 torch::jit::Module layered_module() {
   torch::jit::Module root("SanityTestModel");
@@ -91,20 +110,31 @@ TEST(SanityGroups, ReinitialisationRulesAndReproducibility) {
                            layered_module().attr("conv").toModule().attr("weight").toTensor()));
 }
 
-TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
-  const std::string dir = test::fresh_temp_dir("sanity-run");
+// layered_module as a loaded model (12x12 inputs, 3 channels, 5 classes), saved under a fresh folder `name`.
+Model layered_model(const std::string& name) {
+  const std::string dir = test::fresh_temp_dir(name);
   torch::jit::ExtraFilesMap extra{{"pixab.json", test::simple_meta_json(12, 12, 3, 5)}};
   layered_module().save(dir + "/model.pt", extra);
-  const Model model = Model::load(dir + "/model.pt", torch::kCPU);
+  return Model::load(dir + "/model.pt", torch::kCPU);
+}
+
+// A batch of two random images, each with its top class as the target.
+CamBatch random_batch(const Model& model) {
+  torch::manual_seed(2);
+  CamBatch batch(model, torch::rand({2, 3, 12, 12}), true);
+  batch.set_targets(std::get<1>(batch.logits().max(1)));
+  return batch;
+}
+
+TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
+  const Model model = layered_model("sanity-run");
   const auto before = model.module().attr("fc").toModule().attr("weight").toTensor().clone();
 
   const SanityCheck check(model, 2, 0);
   EXPECT_EQ(check.stage_names(), (std::vector<std::string>{"fc", "norm"}));
   EXPECT_THROW(SanityCheck(model, 4, 0), ConfigError);
 
-  torch::manual_seed(2);
-  CamBatch batch(model, torch::rand({2, 3, 12, 12}), true);
-  batch.set_targets(std::get<1>(batch.logits().max(1)));
+  CamBatch batch = random_batch(model);
   const auto methods = make_cam_methods({"grad_cam", "activation_cam"});
   std::vector<std::pair<std::string, torch::Tensor>> maps;
   for (const auto& m : methods) maps.emplace_back(m->id(), m->compute(batch).maps);
@@ -119,6 +149,29 @@ TEST(SanityCheckRun, StagesShapesAndTheOriginalModelUntouched) {
   EXPECT_NEAR(out[3].second[0][0].item<float>(), 1.0, 1e-6);
   EXPECT_NEAR(out[4].second[0][0].item<float>(), 1.0, 1e-6);
   EXPECT_TRUE(torch::equal(model.module().attr("fc").toModule().attr("weight").toTensor(), before));
+}
+
+// Stage 2 explains a model with groups 0 and 1 (fc and norm) re-initialised, not group 1 alone.
+TEST(SanityCheckRun, StagesAreCumulative) {
+  constexpr std::uint64_t kSeed = 5;
+  const Model model = layered_model("sanity-cumulative");
+  CamBatch batch = random_batch(model);
+  const auto methods = make_cam_methods({"grad_cam"});  // depends on fc and norm
+  const auto out =
+      SanityCheck(model, 2, kSeed).evaluate(methods, batch, {{"grad_cam", methods[0]->compute(batch).maps}});
+  ASSERT_EQ(out[2].first, "sanity/grad_cam/maps");
+  const torch::Tensor stage2 = out[2].second.select(1, 1);
+
+  const auto groups = cascade_groups(model.module());
+  const auto maps_with = [&](const std::vector<std::size_t>& randomised) {
+    Model copy = model.deep_copy();
+    for (const std::size_t g : randomised) randomise_group(copy.module(), groups[g], g, kSeed);
+    CamBatch copy_batch(copy, batch.inputs(), true);
+    copy_batch.set_targets(batch.targets());
+    return methods[0]->compute(copy_batch).maps;
+  };
+  EXPECT_TRUE(torch::equal(stage2, maps_with({0, 1})));
+  EXPECT_FALSE(torch::allclose(stage2, maps_with({1})));
 }
 
 }  // namespace

@@ -218,6 +218,27 @@ TEST_F(ReportTest, StagesAreNumberedWithoutSanityStagesAndLabelsFallBackToTheSte
   EXPECT_EQ(spearman.columns[2].metric, "spearman/3");
 }
 
+TEST_F(ReportTest, MeansEqualAtTheShownDecimalsAreAllMarked) {
+  ResultsData data = results_with_items({ItemStatus::kOk, ItemStatus::kOk});
+  data.text_attributes = {{"task", "natural"}, {"dataset_label", "DEMO"}, {"methods", "a,b,c"}};
+  // Deletion is shown with 3 decimals: 0.1069 and 0.1072 both read 0.107, the best; 0.1076 reads 0.108.
+  data.arrays["metrics/a/deletion_auc"] = column_of({0.1069f, 0.1069f});
+  data.arrays["metrics/b/deletion_auc"] = column_of({0.1072f, 0.1072f});
+  data.arrays["metrics/c/deletion_auc"] = column_of({0.1076f, 0.1076f});
+  const auto inputs = load_report_inputs({write("demo.h5", data)});
+  const auto tables = build_report_tables(inputs, {});
+  const ReportTable& table4 = table_with_title(tables, "Table 4");
+  EXPECT_TRUE(cell_of(table4, "a", "DEMO", "deletion_auc").best);
+  EXPECT_TRUE(cell_of(table4, "b", "DEMO", "deletion_auc").best);  // not the exact best, but shown the same
+  EXPECT_FALSE(cell_of(table4, "c", "DEMO", "deletion_auc").best);
+
+  std::ostringstream md;
+  write_report(inputs, tables, ReportFormat::kMarkdown, {}, md);
+  EXPECT_NE(md.str().find("| a | **0.107** ["), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("| b | **0.107** ["), std::string::npos);
+  EXPECT_NE(md.str().find("| c | 0.108 ["), std::string::npos);
+}
+
 // Interval ends of every cell of a table set, in cell order.
 std::vector<double> interval_ends(const std::vector<ReportTable>& tables) {
   std::vector<double> ends;
@@ -250,6 +271,40 @@ TEST_F(ReportTest, BootstrapIsPerCellAndSeeded) {
   const ReportCell& after = cell_of(extended, "grad_cam", "IMGN", "average_drop");
   EXPECT_EQ(before.value.low, after.value.low);
   EXPECT_EQ(before.value.high, after.value.high);
+}
+
+// The demo lists a natural and a sanity file, both labelled DEMO: they never share a table, so the sanity
+// file keeps its label, and with it its cell keys and intervals.
+TEST_F(ReportTest, SanityCellsDoNotDependOnANaturalFileWithTheSameLabel) {
+  // 40 items, so that the intervals depend on the draws (two values leave hardly any choice).
+  ResultsData sanity = results_with_items(std::vector<ItemStatus>(40, ItemStatus::kOk));
+  sanity.text_attributes = sanity_results().text_attributes;
+  std::vector<float> values;
+  for (int i = 0; i < 40 * 3; ++i) values.push_back(static_cast<float>((i * 37) % 11) / 10);
+  sanity.arrays["sanity/grad_cam/spearman"] = {{40, 3}, values};
+  sanity.arrays["sanity/grad_cam/ssim"] = {{40, 3}, values};
+  ResultsData natural = imgn_results();
+  natural.text_attributes["dataset_label"] = "MOD";
+  const std::string sanity_path = write("mod.h5", sanity);
+  const auto alone = load_report_inputs({sanity_path});
+  const auto both = load_report_inputs({write("natural.h5", natural), sanity_path});
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].label, "MOD");
+  EXPECT_EQ(both[1].label, "MOD");
+
+  const auto sanity_ends = [](const std::vector<ReportInput>& inputs) {
+    std::vector<ReportTable> kept;
+    for (ReportTable& table : build_report_tables(inputs, {200, 3})) {
+      if (table.id == "sanity") kept.push_back(std::move(table));
+    }
+    EXPECT_EQ(kept.size(), 2u);
+    return interval_ends(kept);
+  };
+  EXPECT_EQ(sanity_ends(both), sanity_ends(alone));
+  // What a renamed label would have done: other keys, other intervals.
+  auto renamed = alone;
+  renamed[0].label = "MOD-2";
+  EXPECT_NE(sanity_ends(renamed), sanity_ends(alone));
 }
 
 TEST_F(ReportTest, MarkdownShowsCellsBestAndMissingValues) {

@@ -37,7 +37,9 @@ double pointing_game(const cv::Mat& explanation, const cv::Mat& region, double t
   // cv::minMaxLoc scans in raster order and keeps the first maximum.
   cv::Point peak;
   cv::minMaxLoc(explanation, nullptr, nullptr, nullptr, &peak);
-  const int radius = static_cast<int>(std::floor(tolerance_px));
+  // No region pixel is farther than max(H, W), and clamping first keeps a huge tolerance within int's range.
+  const int radius = static_cast<int>(
+      std::floor(std::min(tolerance_px, static_cast<double>(std::max(region.rows, region.cols)))));
   for (int i = std::max(0, peak.y - radius); i <= std::min(region.rows - 1, peak.y + radius); ++i) {
     for (int j = std::max(0, peak.x - radius); j <= std::min(region.cols - 1, peak.x + radius); ++j) {
       const double di = i - peak.y, dj = j - peak.x;

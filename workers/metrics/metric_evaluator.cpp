@@ -103,11 +103,14 @@ MetricArrays MetricEvaluator::evaluate(CamBatch& batch,
       const auto gone = (ranks.index_select(0, explanation) < row_pixels.narrow(0, first, n).unsqueeze(1))
                             .to(x.scalar_type())
                             .view({n, 1, height, width});
-      kept = torch::where(kind == kDeletion, 1 - gone,
-                          torch::where(kind == kInsertion, gone, torch::where(kind == kMasked, e, 0 * e)));
+      // Zeros rather than 0 * e: the blurred rows borrow explanation 0, and a NaN there must not reach them.
+      kept = torch::where(
+          kind == kDeletion, 1 - gone,
+          torch::where(kind == kInsertion, gone, torch::where(kind == kMasked, e, torch::zeros_like(e))));
     }
-    const auto from_blur = torch::where(kind == kInsertion, 1 - kept,
-                                        torch::where(kind == kBlurred, torch::ones_like(kept), 0 * kept));
+    const auto from_blur =
+        torch::where(kind == kInsertion, 1 - kept,
+                     torch::where(kind == kBlurred, torch::ones_like(kept), torch::zeros_like(kept)));
     const auto inputs = kept * x.index_select(0, image) + from_blur * blurred.index_select(0, image);
     return class_score(model_.forward(inputs), targets.index_select(0, image), ScoreKind::kProbability);
   };

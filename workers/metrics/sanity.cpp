@@ -154,6 +154,8 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
   const torch::Tensor& inputs = original.inputs();
   const int64_t images = inputs.size(0), height = inputs.size(2), width = inputs.size(3);
   const auto stages = static_cast<int64_t>(groups_.size());
+  // E on the maps' own device for both sides, so that identical maps give identical E (upsampling on
+  // another device could round differently); only E goes to the host.
   const auto explanation = [&](const torch::Tensor& l) {
     return minmax_normalise(upsample(l, height, width)).to(torch::kCPU, torch::kFloat).contiguous();
   };
@@ -176,8 +178,8 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
     CamBatch batch(randomised, inputs, gradients);
     batch.set_targets(original.targets());
     for (std::size_t m = 0; m < m_count; ++m) {
-      const torch::Tensor map = methods[m]->compute(batch).maps.to(torch::kCPU, torch::kFloat);
-      stage_maps[m].select(1, s).copy_(map);
+      const torch::Tensor map = methods[m]->compute(batch).maps;
+      stage_maps[m].select(1, s).copy_(map);  // to the host, as float
       const torch::Tensor after = explanation(map);
       for (int64_t b = 0; b < images; ++b) {
         spearman[m][b][s] = spearman_correlation(before[m][b], after[b]);
