@@ -26,7 +26,7 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
   exit "$status"
 fi
 "$PIXAB" run --config configs/sanity.toml --model "$DEMO_DIR/demo-model.pt" --dataset.root "$DEMO_DIR/demo-data" \
-  --out results/demo-sanity.h5 --limit 20 || { rc=$?; [ "$rc" -eq 2 ] || exit "$rc"; }  # 2: finished with item errors
+  --out results/demo-sanity.h5 --limit 20 --overwrite || { rc=$?; [ "$rc" -eq 2 ] || exit "$rc"; }  # 2: item errors
 "$PIXAB" report results/demo.h5 results/demo-sanity.h5 | tee results/demo-report.md
 "$PIXAB" render results/demo.h5 --out results/figures --items 4
 "$PIXAB" render results/demo-sanity.h5 --out results/figures --items 2
