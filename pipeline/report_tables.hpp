@@ -26,8 +26,8 @@ struct ReportInput {
 };
 
 // Reads the files (IoError naming the one that cannot be read or has arrays of the wrong length). A label
-// already taken by an earlier file gets "-2", "-3", ... appended, so every column and cell key stays
-// distinct.
+// already taken by an earlier file of the same task gets "-2", "-3", ... appended, so every column and cell
+// key of a table stays distinct (a natural and a sanity file never share a table).
 std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths);
 
 // Item counts by status name, in status-code order (ok first); statuses without items are left out.
