@@ -33,16 +33,18 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
+#include "workers/bench.hpp"
 #include "workers/item_processor.hpp"
 
 namespace pixab {
 
 namespace {
 
-// Keys that steer how a run goes, not what it computes: they may change between attempts and are left out of
-// the recorded config and its hash.
-const std::set<std::string> kRunControlKeys = {"resume",  "overwrite", "verbose",
-                                               "progress_interval", "threads", "log_dir"};
+// Keys left out of the recorded config and its hash: those that steer how a run goes, not what it computes
+// (they may change between attempts), and the two files, which are recorded by content and by location
+// instead (model_sha256 and model_path; the results file itself). A moved model file still resumes.
+const std::set<std::string> kRunControlKeys = {"resume", "overwrite", "verbose", "progress_interval",
+                                               "threads", "log_dir", "model", "out"};
 
 std::string utc_now_iso8601() {
   const std::time_t now = std::time(nullptr);
@@ -53,7 +55,7 @@ std::string utc_now_iso8601() {
   return text;
 }
 
-// The effective config without the run-control keys: what the results depend on.
+// The effective config without the run-control keys and files: the settings the results depend on.
 std::string recorded_config(const std::string& effective_config) {
   std::istringstream in(effective_config);
   std::string out;
@@ -152,7 +154,7 @@ Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity&
     if (!differences.empty()) {
       throw ConfigError("cannot resume " + config.out + ": the " + fmt::format("{}", fmt::join(differences, ", ")) +
                         " changed since the first attempt (" + files.state_path() +
-                        "); restore it, or remove " + files.parts_dir() + " to start again");
+                        "); restore it, or start again with --overwrite");
     }
   } else {
     if (config.resume) spdlog::info("nothing to resume for {}: starting", config.out);
@@ -311,7 +313,9 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   });
   const bool stopped = mpi::any(claims.stop_requested());
   claims.close();
-  spdlog::debug("rank {} computed {} chunk(s)", rank, chunks_done_here);
+  // Every rank's own line (in its log file; on the console with --verbose): the G11 memory check reads it.
+  spdlog::log(rank == 0 ? spdlog::level::info : spdlog::level::debug, "rank {}: {} chunk(s) computed, peak RSS {:.0f} MiB",
+              rank, chunks_done_here, status_mb("VmHWM"));
   if (stopped) {
     if (rank == 0) {
       const std::vector<bool> committed = files.committed_chunks(manifest.chunk_count());

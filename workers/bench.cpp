@@ -223,17 +223,6 @@ void run_methods(const Model& model, const std::vector<const CamMethod*>& method
   for (const CamMethod* method : methods) method->compute(cams);
 }
 
-// A field of /proc/self/status in MiB (VmRSS: now, VmHWM: the peak since start or the last reset); 0 if
-// unreadable.
-double status_mb(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // "N kB"
-  }
-  return 0;
-}
-
 // Hands freed heap back to the system and restarts the peak RSS from the current RSS (Linux's clear_refs
 // "5"), so the next peak is one method's. False where the kernel refuses: the peak is then the process's so
 // far.
@@ -329,6 +318,15 @@ std::string passes_text(const PassCounts& passes) {
 }
 
 }  // namespace
+
+double status_mb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // "N kB"
+  }
+  return 0;
+}
 
 BenchReport run_bench(const Model& model, const BenchOptions& options) {
   if (options.images < 1 || options.batch_size < 1 || options.images % options.batch_size != 0) {

@@ -59,6 +59,10 @@ struct BenchReport {
   bool peak_rss_per_method = true;
 };
 
+// A field of /proc/self/status in MiB (VmRSS: now, VmHWM: the peak since start or the last reset); 0 if
+// unreadable.
+double status_mb(const std::string& field);
+
 // Runs the benchmark on seeded random images in model-input space. ConfigError for unknown or repeated
 // methods or images not a multiple of batch_size.
 BenchReport run_bench(const Model& model, const BenchOptions& options);

@@ -33,15 +33,11 @@ def same_values(a, b):
     return np.array_equal(a, b)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("a")
-    parser.add_argument("b")
-    parser.add_argument("--ignore-attribute", action="append", default=[])
-    arguments = parser.parse_args()
-    ignored = RUN_ATTRIBUTES | set(arguments.ignore_attribute)
+def main_compare(path_a, path_b, ignore_attributes=()):
+    """0 when the two files hold the same results, else 1 (each difference printed)."""
+    ignored = RUN_ATTRIBUTES | set(ignore_attributes)
     differences = []
-    with h5py.File(arguments.a, "r") as a, h5py.File(arguments.b, "r") as b:
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
         da, db = datasets(a), datasets(b)
         for path in sorted(set(da) ^ set(db)):
             differences.append(f"{path}: only in {'A' if path in da else 'B'}")
@@ -61,11 +57,20 @@ def main():
             elif a.attrs[name] != b.attrs[name]:
                 differences.append(f"attribute {name}: {a.attrs[name]!r} vs {b.attrs[name]!r}")
     for difference in differences:
-        print(f"DIFF {arguments.a} {arguments.b}: {difference}", file=sys.stderr)
+        print(f"DIFF {path_a} {path_b}: {difference}", file=sys.stderr)
     if differences:
         return 1
-    print(f"SAME: {arguments.a} {arguments.b}: {len(da)} datasets")
+    print(f"SAME: {path_a} {path_b}: {len(da)} datasets")
     return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--ignore-attribute", action="append", default=[])
+    arguments = parser.parse_args()
+    return main_compare(arguments.a, arguments.b, arguments.ignore_attribute)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,362 @@
+#!/usr/bin/python3
+"""The distributed run's guarantees (pipeline.md G2-G11) as scenarios with real mpirun jobs on the demo.
+
+Usage: mpi_scenarios.py SCENARIO --pixab BIN --model M --data D --work DIR [--ranks N] [--seed S]
+Scenarios: kill-and-resume (G2, G7), signal (G6), refusals (G3, G4), lock (G8), bad-items (G5),
+progress-and-provenance (G9, G10), memory (G11). Exit 0 when every check passes; each failure is printed.
+Run with /usr/bin/python3 (h5py, numpy).
+"""
+
+import argparse
+import glob
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import compare_results  # noqa: E402  (the exact comparison of two results files)
+
+# Small enough for 2 cores: 48 items in 12 chunks of 4, 10 RISE steps, one thread per rank.
+ITEMS, CHUNK = 48, 4
+FAILURES = []
+
+
+def check(condition, message):
+    if not condition:
+        FAILURES.append(message)
+        print(f"FAIL: {message}", file=sys.stderr)
+    return condition
+
+
+class Job:
+    def __init__(self, args):
+        self.args = args
+        os.makedirs(args.work, exist_ok=True)
+        self.env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                        OMPI_MCA_rmaps_base_oversubscribe="1")
+
+    def path(self, name):
+        return os.path.join(self.args.work, name)
+
+    def command(self, out, ranks, *extra, limit=ITEMS, data=None, model=None, steps=10):
+        return (["mpirun", "-n", str(ranks), "--oversubscribe", self.args.pixab, "run",
+                 "--config", os.path.join(PROJECT, "configs", "demo.toml"), "--model", model or self.args.model,
+                 "--dataset.root", data or self.args.data, "--out", out, "--limit", str(limit), "--steps", str(steps),
+                 "--threads", "1", "--chunk_size", str(CHUNK), "--progress_interval", "1"] + list(extra))
+
+    def run(self, out, ranks, *extra, timeout=300, **options):
+        started = time.monotonic()
+        done = subprocess.run(self.command(out, ranks, *extra, **options), env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+        return done.returncode, done.stderr + done.stdout, time.monotonic() - started
+
+    def start(self, out, ranks, *extra, **options):
+        log = open(out + ".log", "w")
+        return subprocess.Popen(self.command(out, ranks, *extra, **options), env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True), out + ".log"
+
+    def reference(self):
+        """The uninterrupted run every interrupted one must equal (1 rank)."""
+        out = self.path("reference.h5")
+        if not os.path.exists(out):
+            code, log, _ = self.run(out, 1)
+            if not check(code == 0, f"reference run failed ({code}):\n{log}"):
+                sys.exit(1)
+        return out
+
+
+def rank_pids(mpirun):
+    """The pixab processes mpirun started (its children, or its children's children under an orted)."""
+    found = subprocess.run(["pgrep", "-f", "pixab run", "-s", str(os.getpgid(mpirun.pid))], capture_output=True,
+                           text=True).stdout.split()
+    return sorted(int(pid) for pid in found if int(pid) != mpirun.pid)
+
+
+def fresh(*paths):
+    """Removes what an earlier run of the scenario left at these paths (an output, its lock, parts, logs)."""
+    for path in paths:
+        for found in glob.glob(path + "*"):
+            shutil.rmtree(found) if os.path.isdir(found) else os.remove(found)
+
+
+def chunk_files(out):
+    return sorted(glob.glob(out + ".parts/chunk-*.h5"))
+
+
+def wait_for(condition, timeout, poll=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll)
+    return False
+
+
+def same_as_reference(job, out):
+    code = compare_results.main_compare(job.reference(), out)
+    return check(code == 0, f"{out} differs from the uninterrupted run")
+
+
+def resume_line(out):
+    attempts = h5py.File(out, "r").attrs["attempts"].splitlines()
+    return attempts
+
+
+def scenario_kill_and_resume(job):
+    """G2 and G7: kill -9 one rank at seeded moments; the job ends (no hang); --resume recomputes only the
+    missing chunks and equals the uninterrupted run."""
+    rng = random.Random(job.args.seed)
+    job.reference()
+    for trial in range(2):
+        out = job.path(f"killed-{trial}.h5")
+        fresh(out)
+        after_chunks = rng.randint(1, ITEMS // CHUNK // 2)
+        extra_delay = rng.uniform(0, 0.5)
+        mpirun, log = job.start(out, job.args.ranks)
+        wait_for(lambda: len(chunk_files(out)) >= after_chunks, 120)
+        time.sleep(extra_delay)
+        pids = rank_pids(mpirun)
+        if not check(len(pids) == job.args.ranks, f"expected {job.args.ranks} rank processes, found {pids}"):
+            os.killpg(mpirun.pid, signal.SIGKILL)
+            continue
+        victim = rng.choice(pids)
+        os.kill(victim, signal.SIGKILL)
+        try:
+            code = mpirun.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(mpirun.pid, signal.SIGKILL)
+            check(False, "G7: the job did not end within 60 s after a rank was killed")
+            continue
+        check(code != 0, f"G7: a job with a killed rank exited {code}")
+        # mpirun may return while it still reaps the other ranks; a resume comes after the job is gone.
+        check(wait_for(lambda: all(not os.path.exists(f"/proc/{pid}") for pid in pids), 30),
+              f"G7: rank processes {pids} outlived the job by 30 s")
+        committed = len(chunk_files(out))
+        total = ITEMS // CHUNK
+        print(f"trial {trial}: killed pid {victim} after {after_chunks} chunk(s) + {extra_delay:.2f} s; "
+              f"{committed} of {total} chunks committed")
+        code, text, _ = job.run(out, job.args.ranks, "--resume")
+        if not check(code == 0, f"G2: --resume exited {code}:\n{text}"):
+            continue
+        attempts = resume_line(out)
+        check(len(attempts) == 2 and f"pending_chunks={total - committed}/{total}" in attempts[1],
+              f"G2: the resume should have computed exactly the {total - committed} missing chunks: {attempts}")
+        check(not os.path.exists(out + ".parts"), "the chunk files were not removed after the merge")
+        same_as_reference(job, out)
+
+
+def scenario_signal(job):
+    """G6: SIGUSR1 to mpirun (forwarded to every rank) or SIGTERM to every rank (as Slurm does): exit 3 within
+    30 s, the chunks so far kept; --resume completes the job."""
+    for how in ("usr1-mpirun", "term-ranks"):
+        out = job.path(f"signal-{how}.h5")
+        fresh(out)
+        mpirun, log = job.start(out, job.args.ranks)
+        wait_for(lambda: len(chunk_files(out)) >= 1, 120)
+        sent = time.monotonic()
+        if how == "usr1-mpirun":
+            mpirun.send_signal(signal.SIGUSR1)
+        else:
+            for pid in rank_pids(mpirun):
+                os.kill(pid, signal.SIGTERM)
+        try:
+            code = mpirun.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(mpirun.pid, signal.SIGKILL)
+            check(False, f"G6 ({how}): the job did not stop within 60 s")
+            continue
+        elapsed = time.monotonic() - sent
+        text = open(log).read()
+        check(code == 3, f"G6 ({how}): exit code {code}, expected 3:\n{text[-3000:]}")
+        check(elapsed <= 30, f"G6 ({how}): stopping took {elapsed:.1f} s")
+        check("--resume" in text, f"G6 ({how}): the log does not say how to resume")
+        print(f"{how}: stopped with exit {code} in {elapsed:.1f} s, {len(chunk_files(out))} chunk(s) kept")
+        code, text, _ = job.run(out, job.args.ranks, "--resume")
+        if check(code == 0, f"G6 ({how}): --resume exited {code}:\n{text}"):
+            same_as_reference(job, out)
+
+
+def scenario_refusals(job):
+    """G3 (resume refuses a changed config, model file or item list) and G4 (a finished job is left alone)."""
+    out = job.path("refusals.h5")
+    data = job.path("refusals-data")  # a copy whose item list the test changes
+    fresh(out, data)
+    shutil.copytree(job.args.data, data)
+    mpirun, log = job.start(out, job.args.ranks, data=data)
+    wait_for(lambda: len(chunk_files(out)) >= 1, 120)
+    mpirun.send_signal(signal.SIGUSR1)
+    check(mpirun.wait(timeout=60) == 3, "could not leave an unfinished run behind")
+
+    other_model = job.path("other-model.pt")
+    shutil.copy(job.args.model, other_model)
+    with open(other_model, "ab") as f:
+        f.write(b"\0")  # a zip archive with trailing bytes still loads: the same network, another file
+    code, text, _ = job.run(out, 1, "--resume", data=data, steps=11)
+    check(code == 1 and "the config changed since the first attempt" in text,
+          f"G3: --resume with a changed config exited {code}: {text[-2000:]}")
+    code, text, _ = job.run(out, 1, "--resume", data=data, model=other_model)
+    check(code == 1 and "the model file changed since the first attempt" in text,
+          f"G3: --resume with another model file exited {code}: {text[-2000:]}")
+    item_list = os.path.join(data, "ImageSets", "Main", "test.txt")
+    ids = open(item_list).read().split()
+    with open(item_list, "w") as f:
+        f.write("\n".join(ids[:3] + ids[4:]) + "\n")  # same config, a different item among the first ones
+    code, text, _ = job.run(out, 1, "--resume", data=data)
+    check(code == 1 and "the manifest (the item list) changed since the first attempt" in text,
+          f"G3: --resume with a changed item list exited {code}: {text[-2000:]}")
+    with open(item_list, "w") as f:
+        f.write("\n".join(ids) + "\n")
+    code, text, _ = job.run(out, 1, data=data)
+    check(code == 1 and "--resume" in text, f"a plain run over an unfinished one should be refused: {code}")
+
+    code, text, _ = job.run(out, job.args.ranks, "--resume", data=data)
+    check(code == 0, f"the unchanged resume failed ({code}): {text[-2000:]}")
+    before = open(out, "rb").read()
+    mtime = os.stat(out).st_mtime_ns
+    for extra in ([], ["--resume"]):
+        code, text, _ = job.run(out, job.args.ranks, *extra, data=data)
+        check(code == 0 and "nothing to do" in text and "progress:" not in text,
+              f"G4: re-running a finished job {extra} did work or failed ({code}): {text[-2000:]}")
+    check(open(out, "rb").read() == before and os.stat(out).st_mtime_ns == mtime,
+          "G4: re-running a finished job changed the file")
+    code, text, _ = job.run(out, 1, data=data, steps=11)
+    check(code == 1 and "--overwrite" in text, f"a different config over a finished output should be refused: {code}")
+
+
+def scenario_lock(job):
+    """G8: a second run on the same output is refused while the first holds the lock; a stale lock (its process
+    gone) is taken over."""
+    out = job.path("locked.h5")
+    fresh(out)
+    first, log = job.start(out, job.args.ranks)
+    check(wait_for(lambda: os.path.exists(out + ".lock"), 60), "the first run never took the lock")
+    code, text, _ = job.run(out, 1)
+    check(code == 1 and "is locked by" in text, f"G8: a second run on a locked output exited {code}: {text[-2000:]}")
+    check(first.wait(timeout=300) == 0, "the first run failed")
+    check(not os.path.exists(out + ".lock"), "the lock was not released")
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    out2 = job.path("stale-lock.h5")
+    fresh(out2)
+    with open(out2 + ".lock", "w") as f:
+        f.write(f"{os.uname().nodename} {dead.pid} 0\n")
+    code, text, _ = job.run(out2, 1, limit=4)
+    check(code == 0 and "taking it over" in text, f"G8: a stale lock was not taken over ({code}): {text[-2000:]}")
+
+
+def scenario_bad_items(job):
+    """G5 on the distributed path: a missing image and a broken one in the demo data; the job finishes with
+    exit 2, each bad item with its status, every other item as in a clean run."""
+    data = job.path("bad-data")
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(job.args.data, data)
+    images = sorted(glob.glob(os.path.join(data, "JPEGImages", "*")))
+    os.remove(images[1])
+    open(images[5], "wb").close()
+    out = job.path("bad-items.h5")
+    fresh(out)
+    done = subprocess.run(job.command(out, job.args.ranks, limit=8, data=data), env=job.env, capture_output=True,
+                          text=True, timeout=300)
+    check(done.returncode == 2, f"G5: exit code {done.returncode}, expected 2:\n{done.stderr[-2000:]}")
+    with h5py.File(out, "r") as f:
+        status = f["items/status"][()]
+        messages = f["items/message"].asstr()[()]
+        check(list(status) == [0, 1, 0, 0, 0, 2, 0, 0], f"G5: statuses {list(status)}")
+        check(all(m == "" for i, m in enumerate(messages) if status[i] == 0) and messages[1] and messages[5],
+              f"G5: messages {list(messages)}")
+
+
+def scenario_progress_and_provenance(job):
+    """G9: rank 0's progress lines with rate and ETA; every rank's log lines carry its rank. G10: provenance."""
+    out = job.path("provenance.h5")
+    logs = job.path("provenance-logs")
+    fresh(out, logs)
+    code, text, _ = job.run(out, job.args.ranks, "--log_dir", logs)
+    check(code == 0, f"run failed ({code})")
+    check(re.search(rf"\[rank 0\] \[info\] progress: \d+/{ITEMS} items \([0-9.]+%\), [0-9.]+ items/s, elapsed \d+ s, "
+                    r"ETA \d+ s", text), "G9: no progress line with rate and ETA from rank 0")
+    for rank in range(job.args.ranks):
+        lines = open(os.path.join(logs, f"rank-{rank}.log")).read().splitlines()
+        check(lines and all(f"[rank {rank}]" in line for line in lines), f"G9: rank {rank}'s log lines lack it")
+    with h5py.File(out, "r") as f:
+        a = f.attrs
+        for name in ("software_version", "created", "config", "config_sha256", "model_path", "model_sha256",
+                     "model_meta", "manifest_sha256", "task", "dataset", "hostnames", "device", "libtorch", "hdf5",
+                     "opencv", "mpi", "attempts"):
+            check(isinstance(a.get(name), str) and a.get(name), f"G10: attribute {name} missing or empty")
+        check(int(a["mpi_ranks"]) == job.args.ranks, f"G10: mpi_ranks {a.get('mpi_ranks')}")
+        chunks = ITEMS // CHUNK
+        check(re.match(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ ranks=\d+ hosts=\S+ slurm_job=\S+ start "
+                       rf"pending_chunks={chunks}/{chunks}$",
+                       a["attempts"]), f"G10: attempts {a['attempts']!r}")
+
+
+def peak_rss_per_rank(logs, ranks):
+    peaks = []
+    for rank in range(ranks):
+        text = open(os.path.join(logs, f"rank-{rank}.log")).read()
+        found = re.findall(r"peak RSS (\d+) MiB", text)
+        peaks.append(int(found[-1]) if found else None)
+    return peaks
+
+
+def scenario_memory(job):
+    """G11: the peak RSS of every rank does not grow with the item count (20 against 200 items)."""
+    peaks = {}
+    for items in (20, 200):
+        out = job.path(f"memory-{items}.h5")
+        logs = job.path(f"memory-{items}-logs")
+        fresh(out, logs)
+        args = job.args
+        command = job.command(out, args.ranks, "--log_dir", logs, "--metrics", "none", limit=items)
+        done = subprocess.run(command, env=job.env, capture_output=True, text=True, timeout=600)
+        check(done.returncode == 0, f"memory run of {items} items failed: {done.stderr[-2000:]}")
+        peaks[items] = peak_rss_per_rank(logs, args.ranks)
+    print(f"peak RSS per rank (MiB): 20 items {peaks[20]}, 200 items {peaks[200]}")
+    for rank in range(job.args.ranks):
+        small, large = peaks[20][rank], peaks[200][rank]
+        check(small and large and large <= small * 1.10 + 16,
+              f"G11: rank {rank}'s peak RSS grew from {small} MiB (20 items) to {large} MiB (200 items)")
+
+
+SCENARIOS = {
+    "kill-and-resume": scenario_kill_and_resume,
+    "signal": scenario_signal,
+    "refusals": scenario_refusals,
+    "lock": scenario_lock,
+    "bad-items": scenario_bad_items,
+    "progress-and-provenance": scenario_progress_and_provenance,
+    "memory": scenario_memory,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--pixab", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    SCENARIOS[args.scenario](Job(args))
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed", file=sys.stderr)
+        return 1
+    print(f"OK: {args.scenario}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
