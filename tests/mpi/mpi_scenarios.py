@@ -40,7 +40,9 @@ def check(condition, message):
 class Job:
     def __init__(self, args):
         self.args = args
-        os.makedirs(args.work, exist_ok=True)
+        # Nothing from an earlier invocation counts (the demo model may have been retrained since).
+        shutil.rmtree(args.work, ignore_errors=True)
+        os.makedirs(args.work)
         self.env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                         OMPI_MCA_rmaps_base_oversubscribe="1")
 
