@@ -5,56 +5,38 @@
 #include <filesystem>
 
 #include "io/error.hpp"
-#include "io/item_status.hpp"
 #include "io/voc_dataset.hpp"
 
 namespace pixab {
 
-namespace {
+ClassMatcher Dataset::class_matcher(const ModelMeta& meta) const {
+  return ClassMatcher::by_model_names(meta, {});
+}
 
-class VocLayoutDataset : public Dataset {
- public:
-  explicit VocLayoutDataset(const DatasetConfig& config) {
-    // The id is the image's path relative to the root (results-schema.md), which stays the same wherever the
-    // dataset is mounted.
-    for (const auto& entry : list_voc_split(config.root, config.split)) {
-      const auto id = std::filesystem::path(entry.image_path).lexically_relative(config.root).generic_string();
-      items_.push_back({id, entry.image_path, entry.annotation_path});
-    }
-    std::sort(items_.begin(), items_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    const auto duplicate = std::adjacent_find(items_.begin(), items_.end(),
-                                              [](const auto& a, const auto& b) { return a.id == b.id; });
-    if (duplicate != items_.end()) {
-      throw ConfigError("dataset " + config.root + ": image set '" + config.split + "' lists '" +
-                        duplicate->id + "' twice");
-    }
-  }
+DecodedImage Dataset::read_image(const DatasetItem& item) const {
+  return read_image_rgb8(item.image_path, max_pixels_);
+}
 
-  const std::vector<DatasetItem>& items() const override { return items_; }
-
-  std::vector<AnnotatedObject> objects(const DatasetItem& item) const override {
-    VocAnnotation annotation;
-    try {
-      annotation = read_voc_annotation(item.annotation_path);
-    } catch (const InputError& e) {
-      throw ItemError(ItemStatus::kBadAnnotation, e.what());
-    }
-    std::vector<AnnotatedObject> objects;
-    for (const auto& object : annotation.objects)
-      objects.push_back({object.name, object.box, object.difficult});
-    return objects;
-  }
-
- private:
-  std::vector<DatasetItem> items_;
-};
-
-}  // namespace
+void Dataset::sort_by_id(std::vector<DatasetItem>& items, const std::string& source) {
+  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  const auto duplicate = std::adjacent_find(items.begin(), items.end(),
+                                            [](const auto& a, const auto& b) { return a.id == b.id; });
+  if (duplicate != items.end())
+    throw ConfigError("dataset " + source + " lists '" + duplicate->id + "' twice");
+}
 
 std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config) {
   if (config.root.empty()) throw ConfigError("dataset.root is not set");
-  if (config.kind == "voc") return std::make_unique<VocLayoutDataset>(config);
-  throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc)");
+  if (config.max_pixels == 0) throw ConfigError("dataset.max_pixels must be positive");
+  std::unique_ptr<Dataset> dataset;
+  if (config.kind == "voc") {
+    dataset = open_voc_dataset(config);
+  } else {
+    throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc)");
+  }
+  if (dataset->items().empty())
+    throw ConfigError("dataset " + config.root + " (" + config.kind + ") lists no images");
+  return dataset;
 }
 
 }  // namespace pixab

@@ -15,6 +15,13 @@
 namespace pixab {
 namespace {
 
+DatasetConfig voc_config(const std::string& root) {
+  DatasetConfig config;
+  config.kind = "voc";
+  config.root = root;
+  return config;
+}
+
 TEST(ItemProcessor, BadItemsGetTheirStatusAndNanRows) {
   // A VOC-layout set of five items: good, missing image, huge header, malformed annotation, good.
   test::TempDir dir("processor");
@@ -38,7 +45,7 @@ TEST(ItemProcessor, BadItemsGetTheirStatusAndNanRows) {
   const Model model = test::load_scripted_model(
       "processor-model", test::kGapLinearSource,
       {{"weight", torch::randn({2, 3})}, {"bias", torch::zeros({2})}}, test::simple_meta_json(6, 6, 3, 2));
-  const auto dataset = open_dataset({"voc", root, "test", ""});
+  const auto dataset = open_dataset(voc_config(root));
   ProcessOptions options;
   options.methods = {"grad_cam", "pixab_cam"};
   options.batch_size = 2;
@@ -59,6 +66,26 @@ TEST(ItemProcessor, BadItemsGetTheirStatusAndNanRows) {
     }
   }
   EXPECT_EQ(out.records[0].target, out.records[4].target);  // the same image gives the same answer
+}
+
+TEST(ItemProcessor, TargetLabelIsRefusedWithoutImageLevelLabels) {
+  test::TempDir dir("label-on-voc");
+  test::write_file(dir.file("ImageSets/Main/test.txt"), "a\n");
+  const Model model = test::load_scripted_model(
+      "label-voc-model", test::kGapLinearSource,
+      {{"weight", torch::randn({2, 3})}, {"bias", torch::zeros({2})}}, test::simple_meta_json(6, 6, 3, 2));
+  const auto dataset = open_dataset(voc_config(dir.path()));
+  ProcessOptions options;
+  options.methods = {"grad_cam"};
+  options.target = "label";
+  try {
+    ItemProcessor(model, *dataset, options);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("(kind 'voc') does not have"), std::string::npos) << e.what();
+  }
+  options.target = "nearest";
+  EXPECT_THROW(ItemProcessor(model, *dataset, options), ConfigError);
 }
 
 }  // namespace
