@@ -57,6 +57,10 @@ class Dataset {
   std::uint64_t max_pixels_;
 };
 
+// The image files under a folder, recursively: names ending in .jpg, .jpeg, .png, .bmp, .tif, .tiff or .webp
+// (any case); hidden files and folders (names starting with '.') are skipped. In no particular order.
+std::vector<std::string> find_image_files(const std::string& folder);
+
 // ConfigError for an unknown kind, an unreadable dataset-level file (list, annotation JSON, class mapping) or
 // a dataset that lists nothing.
 std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config);
