@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "io/error.hpp"
+#include "io/imagenet_dataset.hpp"
 #include "io/list_dataset.hpp"
 #include "io/voc_dataset.hpp"
 
@@ -62,10 +63,12 @@ std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config) {
   std::unique_ptr<Dataset> dataset;
   if (config.kind == "voc") {
     dataset = open_voc_dataset(config);
+  } else if (config.kind == "imagenet") {
+    dataset = open_imagenet_dataset(config);
   } else if (config.kind == "list") {
     dataset = open_list_dataset(config);
   } else {
-    throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc, list)");
+    throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc, imagenet, list)");
   }
   if (dataset->items().empty())
     throw ConfigError("dataset " + config.root + " (" + config.kind + ") lists no images");
