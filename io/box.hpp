@@ -14,6 +14,9 @@ struct Box {
 // A VOC box is 1-based and inclusive: xmin..xmax covers pixels xmin-1 .. xmax-1, i.e. edges [xmin-1, xmax].
 Box box_from_voc(double xmin, double ymin, double xmax, double ymax);
 
+// A COCO box [x, y, w, h] is already in pixel edges: [x, x + w] x [y, y + h].
+Box box_from_coco(double x, double y, double width, double height);
+
 // True when the box encloses no area (x2 <= x1 or y2 <= y1): readers drop such boxes.
 bool box_is_empty(const Box& box);
 

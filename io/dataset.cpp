@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "io/coco_dataset.hpp"
 #include "io/error.hpp"
 #include "io/imagenet_dataset.hpp"
 #include "io/list_dataset.hpp"
@@ -65,10 +66,13 @@ std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config) {
     dataset = open_voc_dataset(config);
   } else if (config.kind == "imagenet") {
     dataset = open_imagenet_dataset(config);
+  } else if (config.kind == "coco") {
+    dataset = open_coco_dataset(config);
   } else if (config.kind == "list") {
     dataset = open_list_dataset(config);
   } else {
-    throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc, imagenet, list)");
+    throw ConfigError("dataset.kind '" + config.kind +
+                      "' is not supported (supported: voc, imagenet, coco, list)");
   }
   if (dataset->items().empty())
     throw ConfigError("dataset " + config.root + " (" + config.kind + ") lists no images");

@@ -27,6 +27,7 @@ struct DatasetConfig {
   std::string split = "test";  // voc: ImageSets/Main/<split>.txt; imagenet: val; coco: val2014; list: unused
   std::string label;  // the dataset's column heading in reports (e.g. IMGN, VOC); empty: the kind in capitals
   bool include_difficult = true;  // voc: objects marked <difficult>1</difficult> (dataset.difficult)
+  bool include_crowd = true;      // coco: boxes with iscrowd = 1 (dataset.crowd)
   std::uint64_t max_pixels = kDefaultMaxPixels;  // larger images are too_large, refused from their header
 };
 
