@@ -28,6 +28,8 @@ struct DatasetConfig {
   std::string label;  // the dataset's column heading in reports (e.g. IMGN, VOC); empty: the kind in capitals
   bool include_difficult = true;  // voc: objects marked <difficult>1</difficult> (dataset.difficult)
   bool include_crowd = true;      // coco: boxes with iscrowd = 1 (dataset.crowd)
+  std::size_t sample = 0;         // items drawn by sample_items (io/sampling.hpp); 0: every item
+  std::uint64_t seed = 0;         // of the sample
   std::uint64_t max_pixels = kDefaultMaxPixels;  // larger images are too_large, refused from their header
 };
 
