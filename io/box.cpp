@@ -11,6 +11,13 @@ Box box_from_voc(double xmin, double ymin, double xmax, double ymax) {
              static_cast<float>(ymax)};
 }
 
+Box box_from_coco(double x, double y, double width, double height) {
+  return Box{static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + width),
+             static_cast<float>(y + height)};
+}
+
+bool box_is_empty(const Box& box) { return !(box.x2 > box.x1 && box.y2 > box.y1); }
+
 Box clip_box(const Box& box, int width, int height) {
   const float w = static_cast<float>(width), h = static_cast<float>(height);
   return Box{std::clamp(box.x1, 0.0f, w), std::clamp(box.y1, 0.0f, h), std::clamp(box.x2, 0.0f, w),

@@ -14,6 +14,12 @@ struct Box {
 // A VOC box is 1-based and inclusive: xmin..xmax covers pixels xmin-1 .. xmax-1, i.e. edges [xmin-1, xmax].
 Box box_from_voc(double xmin, double ymin, double xmax, double ymax);
 
+// A COCO box [x, y, w, h] is already in pixel edges: [x, x + w] x [y, y + h].
+Box box_from_coco(double x, double y, double width, double height);
+
+// True when the box encloses no area (x2 <= x1 or y2 <= y1): readers drop such boxes.
+bool box_is_empty(const Box& box);
+
 // True when the box contains at least one pixel centre of a width x height image (after clipping).
 bool box_contains_pixel_centre(const Box& box, int width, int height);
 

@@ -2,59 +2,81 @@
 #include "io/dataset.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <filesystem>
 
+#include "io/coco_dataset.hpp"
 #include "io/error.hpp"
-#include "io/item_status.hpp"
+#include "io/imagenet_dataset.hpp"
+#include "io/list_dataset.hpp"
 #include "io/voc_dataset.hpp"
 
 namespace pixab {
 
+ClassMatcher Dataset::class_matcher(const ModelMeta& meta) const {
+  return ClassMatcher::by_model_names(meta, {});
+}
+
+DecodedImage Dataset::read_image(const DatasetItem& item) const {
+  return read_image_rgb8(item.image_path, max_pixels_);
+}
+
+void Dataset::sort_by_id(std::vector<DatasetItem>& items, const std::string& source) {
+  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  const auto duplicate = std::adjacent_find(items.begin(), items.end(),
+                                            [](const auto& a, const auto& b) { return a.id == b.id; });
+  if (duplicate != items.end())
+    throw ConfigError("dataset " + source + " lists '" + duplicate->id + "' twice");
+}
+
 namespace {
 
-class VocLayoutDataset : public Dataset {
- public:
-  explicit VocLayoutDataset(const DatasetConfig& config) {
-    // The id is the image's path relative to the root (results-schema.md), which stays the same wherever the
-    // dataset is mounted.
-    for (const auto& entry : list_voc_split(config.root, config.split)) {
-      const auto id = std::filesystem::path(entry.image_path).lexically_relative(config.root).generic_string();
-      items_.push_back({id, entry.image_path, entry.annotation_path});
-    }
-    std::sort(items_.begin(), items_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    const auto duplicate = std::adjacent_find(items_.begin(), items_.end(),
-                                              [](const auto& a, const auto& b) { return a.id == b.id; });
-    if (duplicate != items_.end()) {
-      throw ConfigError("dataset " + config.root + ": image set '" + config.split + "' lists '" +
-                        duplicate->id + "' twice");
-    }
-  }
-
-  const std::vector<DatasetItem>& items() const override { return items_; }
-
-  std::vector<AnnotatedObject> objects(const DatasetItem& item) const override {
-    VocAnnotation annotation;
-    try {
-      annotation = read_voc_annotation(item.annotation_path);
-    } catch (const InputError& e) {
-      throw ItemError(ItemStatus::kBadAnnotation, e.what());
-    }
-    std::vector<AnnotatedObject> objects;
-    for (const auto& object : annotation.objects)
-      objects.push_back({object.name, object.box, object.difficult});
-    return objects;
-  }
-
- private:
-  std::vector<DatasetItem> items_;
-};
+bool has_image_extension(const std::string& path) {
+  static constexpr std::array<const char*, 7> kExtensions = {".jpg", ".jpeg", ".png", ".bmp",
+                                                             ".tif", ".tiff", ".webp"};
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(kExtensions.begin(), kExtensions.end(), extension) != kExtensions.end();
+}
 
 }  // namespace
 
+std::vector<std::string> find_image_files(const std::string& folder) {
+  std::vector<std::string> files;
+  namespace fs = std::filesystem;
+  fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied), end;
+  for (; it != end; ++it) {
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name.front() == '.') {  // .git, .DS_Store, macOS's ._x.jpg companions
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && has_image_extension(name)) files.push_back(it->path().string());
+  }
+  return files;
+}
+
 std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config) {
   if (config.root.empty()) throw ConfigError("dataset.root is not set");
-  if (config.kind == "voc") return std::make_unique<VocLayoutDataset>(config);
-  throw ConfigError("dataset.kind '" + config.kind + "' is not supported (supported: voc)");
+  if (config.max_pixels == 0) throw ConfigError("dataset.max_pixels must be positive");
+  std::unique_ptr<Dataset> dataset;
+  if (config.kind == "voc") {
+    dataset = open_voc_dataset(config);
+  } else if (config.kind == "imagenet") {
+    dataset = open_imagenet_dataset(config);
+  } else if (config.kind == "coco") {
+    dataset = open_coco_dataset(config);
+  } else if (config.kind == "list") {
+    dataset = open_list_dataset(config);
+  } else {
+    throw ConfigError("dataset.kind '" + config.kind +
+                      "' is not supported (supported: voc, imagenet, coco, list)");
+  }
+  if (dataset->items().empty())
+    throw ConfigError("dataset " + config.root + " (" + config.kind + ") lists no images");
+  return dataset;
 }
 
 }  // namespace pixab

@@ -1,44 +1,71 @@
-// Datasets as the run sees them: a list of items (image + annotation paths) and, per item, its annotated
-// objects.
+// Datasets as the run sees them: a list of items (image + annotation paths) and, per item, its annotation;
+// `dataset.kind` picks the reader (docs/datasets.md describes each layout).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "io/box.hpp"
+#include "io/class_matcher.hpp"
+#include "io/image_reader.hpp"
+#include "io/model_meta.hpp"
 
 namespace pixab {
 
 struct DatasetItem {
-  std::string id;          // stable, dataset-relative (used as /items/id)
-  std::string image_path;  // as read (/items/source)
-  std::string annotation_path;
-};
-
-struct AnnotatedObject {
-  std::string class_name;
-  Box box;  // original image coordinates, pixel edges
-  bool difficult = false;
+  std::string id;               // stable, dataset-relative (used as /items/id)
+  std::string image_path;       // as read (/items/source)
+  std::string annotation_path;  // the file that holds its annotation (empty: none), named in messages
 };
 
 struct DatasetConfig {
-  std::string kind = "voc";
+  std::string kind = "voc";  // voc, imagenet, coco, list
   std::string root;
-  std::string split = "test";
+  std::string split = "test";  // voc: ImageSets/Main/<split>.txt; imagenet: val; coco: val2014; list: unused
   std::string label;  // the dataset's column heading in reports (e.g. IMGN, VOC); empty: the kind in capitals
+  bool include_difficult = true;  // voc: objects marked <difficult>1</difficult> (dataset.difficult)
+  bool include_crowd = true;      // coco: boxes with iscrowd = 1 (dataset.crowd)
+  std::size_t sample = 0;         // items drawn by sample_items (io/sampling.hpp); 0: every item
+  std::uint64_t seed = 0;         // of the sample
+  std::uint64_t max_pixels = kDefaultMaxPixels;  // larger images are too_large, refused from their header
 };
 
 class Dataset {
  public:
   virtual ~Dataset() = default;
+  const std::string& kind() const { return kind_; }
   // Items sorted by id: the manifest order, whatever order the dataset lists them in.
   virtual const std::vector<DatasetItem>& items() const = 0;
-  // The item's annotated objects; ItemError (kBadAnnotation) when its annotation cannot be used.
-  virtual std::vector<AnnotatedObject> objects(const DatasetItem& item) const = 0;
+  // The item's label and objects, with class names as the dataset writes them (resolved against a model by
+  // ClassMatcher::resolve); ItemError (kBadAnnotation) when its annotation cannot be used.
+  virtual ItemAnnotation annotation(const DatasetItem& item) const = 0;
+  // Whether items carry an image-level label, which target = "label" needs.
+  virtual bool has_labels() const { return false; }
+  // How the dataset's class names map to the model's classes: by the model's labels and wnids, with the
+  // dataset's own class names also accepted. ConfigError when this dataset cannot be matched to the model.
+  virtual ClassMatcher class_matcher(const ModelMeta& meta) const;
+  // The item's image as 8-bit RGB, refused over the configured pixel limit (read_image_rgb8).
+  DecodedImage read_image(const DatasetItem& item) const;
+
+ protected:
+  explicit Dataset(const DatasetConfig& config) : kind_(config.kind), max_pixels_(config.max_pixels) {}
+  // Sorts by id; ConfigError naming `source` when two items share an id.
+  static void sort_by_id(std::vector<DatasetItem>& items, const std::string& source);
+
+ private:
+  std::string kind_;
+  std::uint64_t max_pixels_;
 };
 
-// ConfigError for an unknown kind or a dataset that cannot be listed.
+// The image files under a folder, recursively: names ending in .jpg, .jpeg, .png, .bmp, .tif, .tiff or .webp
+// (any case); hidden files and folders (names starting with '.') are skipped. In no particular order.
+std::vector<std::string> find_image_files(const std::string& folder);
+
+// ConfigError for an unknown kind, an unreadable dataset-level file (list, annotation JSON, class mapping) or
+// a dataset that lists nothing.
 std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config);
 
 }  // namespace pixab

@@ -14,6 +14,7 @@
 #include <pugixml.hpp>
 
 #include "io/error.hpp"
+#include "io/item_status.hpp"
 
 namespace pixab {
 
@@ -164,7 +165,50 @@ void append_text_child(pugi::xml_node parent, const char* name, const std::strin
   parent.append_child(name).text().set(text.c_str());
 }
 
+class VocLayoutDataset : public Dataset {
+ public:
+  explicit VocLayoutDataset(const DatasetConfig& config)
+      : Dataset(config), include_difficult_(config.include_difficult) {
+    // The id is the image's path relative to the root (results-schema.md), which stays the same wherever the
+    // dataset is mounted.
+    for (const auto& entry : list_voc_split(config.root, config.split)) {
+      const auto id = fs::path(entry.image_path).lexically_relative(config.root).generic_string();
+      items_.push_back({id, entry.image_path, entry.annotation_path});
+    }
+    sort_by_id(items_, config.root + ": image set '" + config.split + "'");
+  }
+
+  const std::vector<DatasetItem>& items() const override { return items_; }
+
+  ItemAnnotation annotation(const DatasetItem& item) const override {
+    VocAnnotation annotation;
+    try {
+      annotation = read_voc_annotation(item.annotation_path);
+    } catch (const InputError& e) {
+      throw ItemError(ItemStatus::kBadAnnotation, e.what());
+    }
+    ItemAnnotation out;
+    for (const auto& object : annotation.objects) {
+      if (object.difficult && !include_difficult_) continue;
+      out.objects.push_back({object.name, object.box, object.difficult});
+    }
+    return out;
+  }
+
+  ClassMatcher class_matcher(const ModelMeta& meta) const override {
+    return ClassMatcher::by_model_names(meta, {kVocClasses.begin(), kVocClasses.end()});
+  }
+
+ private:
+  std::vector<DatasetItem> items_;
+  bool include_difficult_;
+};
+
 }  // namespace
+
+std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config) {
+  return std::make_unique<VocLayoutDataset>(config);
+}
 
 std::vector<VocEntry> list_voc_split(const std::string& root, const std::string& split) {
   const fs::path list_path = fs::path(root) / "ImageSets" / "Main" / (split + ".txt");

@@ -1,10 +1,13 @@
 // PASCAL VOC folder layout: JPEGImages/, Annotations/ (one XML per image), ImageSets/Main/<split>.txt.
 #pragma once
 
+#include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/box.hpp"
+#include "io/dataset.hpp"
 
 namespace pixab {
 
@@ -35,6 +38,17 @@ std::vector<VocEntry> list_voc_split(const std::string& root, const std::string&
 
 // Parses one annotation file. InputError naming the file for a missing or malformed file.
 VocAnnotation read_voc_annotation(const std::string& path);
+
+// The 20 classes of PASCAL VOC 2007: a VOC dataset's own class names (ClassMatcher), whatever the model.
+inline constexpr std::array<const char*, 20> kVocClasses = {
+    "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",      "car",
+    "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",    "motorbike",
+    "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
+
+// The `voc` dataset kind: items of the split list, ids relative to the root; objects from the XML, the
+// difficult ones left out when config.include_difficult is false. ConfigError for a missing or empty list
+// or a repeated id.
+std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config);
 
 // Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based
 // inclusive.

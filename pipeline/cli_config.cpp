@@ -4,9 +4,9 @@
 #include "workers/cams/cam_method.hpp"
 
 #include <memory>
+#include <sstream>
 #include <utility>
 #include <vector>
-#include <sstream>
 
 namespace pixab {
 
@@ -93,14 +93,38 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key must not be silently ignored
   run.add_option("--model", c.model, "TorchScript model file (docs/model-contract.md)")->required();
   run.add_option("--device", c.device, "cpu, cuda or cuda:N")->capture_default_str();
-  run.add_option("--dataset.kind", c.dataset.kind, "dataset layout: voc")->capture_default_str();
-  run.add_option("--dataset.root", c.dataset.root, "dataset root folder")->required();
+  run.add_option("--dataset.kind", c.dataset.kind,
+                 "dataset layout: voc, imagenet, coco or list (docs/datasets.md)")
+      ->capture_default_str();
+  run.add_option("--dataset.root", c.dataset.root, "dataset root folder (list: a CSV file or a folder)")
+      ->required();
   run.add_option("--dataset.label", c.dataset.label,
                  "the dataset's column heading in `pixab report` (default: the kind in capitals)");
-  run.add_option("--dataset.split", c.dataset.split, "image set (voc: ImageSets/Main/<split>.txt)")
+  run.add_option("--dataset.split", c.dataset.split,
+                 "image set (voc: ImageSets/Main/<split>.txt; imagenet: val; coco: val2014)")
       ->capture_default_str();
+  run.add_option("--dataset.sample", c.dataset.sample, "process N items drawn with dataset.seed (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--dataset.seed", c.dataset.seed, "seed of the dataset.sample draw")->capture_default_str();
+  run.add_option("--dataset.max_pixels", c.dataset.max_pixels,
+                 "larger images (width x height) are too_large, refused from their header")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  // Both keep their objects by default: a difficult or crowd box still shows where the class is.
+  const auto include_or_exclude = [&run](const char* name, bool& include, const char* what) {
+    run.add_option_function<std::string>(
+           name, [&include](const std::string& v) { include = v == "include"; }, what)
+        ->check(CLI::IsMember({"include", "exclude"}))
+        ->default_str("include");
+  };
+  include_or_exclude("--dataset.difficult", c.dataset.include_difficult,
+                     "voc: objects marked difficult, include or exclude");
+  include_or_exclude("--dataset.crowd", c.dataset.include_crowd,
+                     "coco: crowd boxes (iscrowd = 1), include or exclude");
   run.add_option("--methods", c.methods, "CAM methods to compute (default: all implemented)")->delimiter(',');
-  run.add_option("--target", c.target, "target class: predicted")->capture_default_str();
+  run.add_option("--target", c.target, "target class: predicted, or label (imagenet, list)")
+      ->capture_default_str();
   run.add_option("--out", c.out, "results file (HDF5)")->capture_default_str();
   run.add_option("--limit", c.limit, "process only the first N items of the manifest (0: all)")
       ->check(CLI::NonNegativeNumber)

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <iterator>
 
-#include "workers/rng.hpp"
+#include "io/rng.hpp"
 
 namespace pixab {
 

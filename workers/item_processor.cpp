@@ -18,16 +18,23 @@ struct ItemProcessor::Prepared {
   std::size_t row = 0;
   torch::Tensor input;  // [C,H,W]
   InputGeometry geometry;
-  std::vector<AnnotatedObject> objects;
+  ItemAnnotation annotation;  // class names resolved to the model's classes
 };
 
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
-    : model_(model), dataset_(dataset), options_(std::move(options)), evaluator_(model, options_.metrics) {
-  if (options_.target != "predicted") {
+    : model_(model),
+      dataset_(dataset),
+      options_(std::move(options)),
+      classes_(dataset.class_matcher(model.meta())),
+      evaluator_(model, options_.metrics) {
+  if (options_.target != "predicted" && options_.target != "label") {
+    throw ConfigError("target '" + options_.target + "' is not supported (supported: predicted, label)");
+  }
+  if (target_is_label() && !dataset_.has_labels()) {
     throw ConfigError(
-        "target '" + options_.target +
-        "' is not supported for this dataset (supported: predicted; image-level labels come with "
-        "single-label datasets)");
+        "target = \"label\" needs image-level labels, which this dataset (kind '" + dataset_.kind() +
+        "') does not have: VOC and COCO images hold objects of several classes, a list has labels "
+        "only in its CSV's label column; use target = \"predicted\"");
   }
   if (options_.methods.empty()) throw ConfigError("methods: at least one CAM method is needed");
   if (model_.meta().channels != 3) {
@@ -85,13 +92,21 @@ ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items,
     record.id = items[row].id;
     record.source = items[row].image_path;
     try {
-      DecodedImage image = read_image_rgb8(items[row].image_path);
+      DecodedImage image = dataset_.read_image(items[row]);
       record.flags |= image.flags;
       record.width = image.rgb.cols;
       record.height = image.rgb.rows;
       Prepared p;
       p.row = row;
-      p.objects = dataset_.objects(items[row]);
+      p.annotation =
+          classes_.resolve(dataset_.annotation(items[row]), "annotation " + items[row].annotation_path);
+      if (target_is_label() && p.annotation.label_class < 0) {
+        throw ItemError(ItemStatus::kBadAnnotation,
+                        p.annotation.label.empty()
+                            ? "no image-level label for target = \"label\": " + items[row].annotation_path
+                            : "label '" + p.annotation.label +
+                                  "' is not a class of the model: " + items[row].annotation_path);
+      }
       p.geometry = input_geometry(image.rgb.cols, image.rgb.rows, model_.meta());
       p.input = to_model_input(image.rgb, model_.meta());
       prepared.push_back(std::move(p));
@@ -144,7 +159,13 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
 
   const auto probabilities = torch::softmax(cams.logits(), 1);
   const auto [top1_prob, top1] = probabilities.max(1);
-  cams.set_targets(top1);  // target = "predicted"
+  if (target_is_label()) {
+    std::vector<int64_t> labels;
+    for (const Prepared* p : batch) labels.push_back(p->annotation.label_class);
+    cams.set_targets(torch::tensor(labels, torch::kLong));
+  } else {
+    cams.set_targets(top1);
+  }
   const auto target_prob = probabilities.gather(1, cams.targets().unsqueeze(1)).squeeze(1);
 
   // The target class's boxes, mapped like the image; the localisation metrics need them.
@@ -152,8 +173,8 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   const auto target_cpu = cams.targets().cpu();
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto target = target_cpu[static_cast<int64_t>(b)].item<int64_t>();
-    for (const auto& object : batch[b]->objects) {
-      if (model_.meta().class_index(object.class_name) != target) continue;
+    for (const auto& object : batch[b]->annotation.objects) {
+      if (object.model_class != target) continue;
       const Box box = map_box(object.box, batch[b]->geometry);
       if (box_contains_pixel_centre(box, model_.meta().input_width, model_.meta().input_height))
         boxes[b].push_back(box);

@@ -19,8 +19,9 @@ namespace pixab {
 
 struct ProcessOptions {
   std::vector<std::string> methods;  // CAM method ids, in output order
-  std::string target = "predicted";  // "predicted": the model's top-1 on the clean input
-  int batch_size = 16;               // images per features pass
+  std::string target =
+      "predicted";      // "predicted": the model's top-1 on the clean input; "label": the dataset's
+  int batch_size = 16;  // images per features pass
   CamSettings cams;
   bool store_weights = false;     // /weights/<method> [N,K] for methods with channel weights
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R [N,h,w]
@@ -45,7 +46,8 @@ struct ProcessedItems {
 
 class ItemProcessor {
  public:
-  // ConfigError for unknown methods, metrics, tasks or target modes.
+  // ConfigError for unknown methods, metrics, tasks or target modes, target "label" on a dataset without
+  // image-level labels, or a dataset whose classes cannot be matched to the model's.
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
 
   // Processes items in the given order. A bad item gets its status and message; it never stops the others.
@@ -61,12 +63,14 @@ class ItemProcessor {
   struct Prepared;
   void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
   void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
+  bool target_is_label() const { return options_.target == "label"; }
   // The arrays this configuration writes, by path, with their row shapes.
   std::map<std::string, std::vector<std::uint64_t>> array_layout() const;
 
   const Model& model_;
   const Dataset& dataset_;
   ProcessOptions options_;
+  ClassMatcher classes_;  // the dataset's class names -> the model's class indices
   std::vector<std::unique_ptr<CamMethod>> methods_;
   bool need_gradients_ = false;
   MetricEvaluator evaluator_;

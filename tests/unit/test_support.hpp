@@ -3,6 +3,7 @@
 
 #include <torch/script.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,18 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Writes `content` to `path`, creating its folder.
+void write_file(const std::string& path, const std::string& content);
+
+// Writes a PNG of raw samples (rows without filter bytes; 16-bit samples big-endian) without OpenCV, for
+// colour types cv::imwrite cannot write (greyscale + alpha). colour_type as in the PNG specification.
+void write_png(const std::string& path, std::uint32_t width, std::uint32_t height, int bit_depth,
+               int colour_type, const std::string& samples);
+
+// A PNG of 69 bytes whose header claims width x height 8-bit RGB pixels but whose data holds almost none:
+// decoders must refuse it from the header.
+void write_png_header_only(const std::string& path, std::uint32_t width, std::uint32_t height);
 
 // Saves a TorchScript module defined by `source` (its methods) with the given parameters and, unless
 // meta_json is empty, a pixab.json extra file. Returns the file path.

@@ -9,7 +9,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "io/dataset.hpp"
 #include "io/error.hpp"
+#include "io/item_status.hpp"
 #include "io/voc_dataset.hpp"
 #include "tests/unit/test_support.hpp"
 
@@ -17,11 +19,6 @@ namespace pixab {
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 std::string object_xml(const std::string& name, const std::string& xmin, const std::string& ymin,
                        const std::string& xmax, const std::string& ymax, const std::string& extra = "") {
@@ -65,9 +62,9 @@ const char* const kSecondAnnotation = R"(<annotation><filename>000002.png</filen
 class VocFixture {
  public:
   VocFixture() {
-    write_text(root() / "ImageSets/Main/test.txt", "000001\n\n000002  1\r\n000003\r\n");
-    write_text(root() / "Annotations/000001.xml", kFirstAnnotation);
-    write_text(root() / "Annotations/000002.xml", kSecondAnnotation);
+    test::write_file(root() / "ImageSets/Main/test.txt", "000001\n\n000002  1\r\n000003\r\n");
+    test::write_file(root() / "Annotations/000001.xml", kFirstAnnotation);
+    test::write_file(root() / "Annotations/000002.xml", kSecondAnnotation);
     fs::create_directories(root() / "JPEGImages");
     const cv::Mat image(4, 4, CV_8UC3, cv::Scalar(10, 20, 30));
     cv::imwrite((root() / "JPEGImages/000001.png").string(), image);
@@ -109,8 +106,57 @@ TEST(VocDataset, MissingOrEmptySplitListIsConfigError) {
   } catch (const ConfigError& error) {
     EXPECT_NE(std::string(error.what()).find(missing), std::string::npos) << error.what();
   }
-  write_text(fixture.root() / "ImageSets/Main/empty.txt", "\n \r\n");
+  test::write_file(fixture.root() / "ImageSets/Main/empty.txt", "\n \r\n");
   EXPECT_THROW(list_voc_split(fixture.root().string(), "empty"), ConfigError);
+}
+
+std::unique_ptr<Dataset> open_voc(const fs::path& root, bool include_difficult) {
+  DatasetConfig config;
+  config.kind = "voc";
+  config.root = root.string();
+  config.include_difficult = include_difficult;
+  return open_dataset(config);
+}
+
+TEST(VocDataset, DatasetIdsAndTheDifficultOption) {
+  const VocFixture fixture;
+  const auto dataset = open_voc(fixture.root(), /*include_difficult=*/true);
+  ASSERT_EQ(dataset->items().size(), 3u);
+  EXPECT_EQ(dataset->items()[0].id, "JPEGImages/000001.png");
+  EXPECT_FALSE(dataset->has_labels());
+  const ItemAnnotation all = dataset->annotation(dataset->items()[0]);
+  ASSERT_EQ(all.objects.size(), 2u);
+  EXPECT_TRUE(all.objects[1].difficult);
+  const auto without_difficult = open_voc(fixture.root(), /*include_difficult=*/false);
+  const ItemAnnotation kept = without_difficult->annotation(without_difficult->items()[0]);
+  ASSERT_EQ(kept.objects.size(), 1u);
+  EXPECT_EQ(kept.objects[0].class_name, "dog");
+}
+
+// VOC's 20 classes are known whatever the model (an ImageNet model on VOC: no boxes of its classes, but no
+// error); a name that is neither one of them nor a model label is a bad annotation.
+TEST(VocDataset, UnknownClassIsABadAnnotation) {
+  const VocFixture fixture;
+  ModelMeta meta;
+  meta.num_classes = 2;
+  meta.labels = {"Coat", "Shirt"};
+  const ClassMatcher classes = open_voc(fixture.root(), true)->class_matcher(meta);
+  ItemAnnotation annotation;
+  annotation.objects = {{"dog", Box{}}, {"Shirt", Box{}}};
+  const ItemAnnotation resolved = classes.resolve(annotation, "a.xml");
+  EXPECT_EQ(resolved.objects[0].model_class, -1);
+  EXPECT_EQ(resolved.objects[1].model_class, 1);
+  annotation.objects.push_back({"unicorn", Box{}});
+  try {
+    classes.resolve(annotation, "annotation a.xml");
+    FAIL() << "expected an ItemError";
+  } catch (const ItemError& e) {
+    EXPECT_EQ(e.status(), ItemStatus::kBadAnnotation);
+    EXPECT_EQ(
+        std::string(e.what()),
+        "annotation a.xml: object 3 names class 'unicorn', which is neither a class of the model nor of "
+        "the dataset");
+  }
 }
 
 TEST(VocDataset, ParsesNamesBoxesAndFlags) {
@@ -174,7 +220,7 @@ TEST(VocDataset, EachMalformedAnnotationIsInputErrorNamingTheFile) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.label);
     const fs::path path = dir.file("Annotations/" + std::string(c.label) + ".xml");
-    if (!c.xml.empty()) write_text(path, c.xml);
+    if (!c.xml.empty()) test::write_file(path, c.xml);
     try {
       read_voc_annotation(path.string());
       ADD_FAILURE() << "expected InputError";
@@ -189,7 +235,7 @@ TEST(VocDataset, EachMalformedAnnotationIsInputErrorNamingTheFile) {
 TEST(VocDataset, MalformedXmlMessageGivesParserDescriptionAndOffset) {
   const test::TempDir dir("voc");
   const fs::path path = dir.file("broken.xml");
-  write_text(path, "<annotation><size></annotation>");
+  test::write_file(path, "<annotation><size></annotation>");
   try {
     read_voc_annotation(path.string());
     FAIL() << "expected InputError";

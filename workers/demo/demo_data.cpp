@@ -20,7 +20,7 @@
 #include "io/fashion_mnist.hpp"
 #include "io/voc_dataset.hpp"
 #include "workers/demo/demo_model.hpp"
-#include "workers/rng.hpp"
+#include "io/rng.hpp"
 
 namespace pixab {
 

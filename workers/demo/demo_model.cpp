@@ -23,7 +23,7 @@
 #include "io/error.hpp"
 #include "io/fashion_mnist.hpp"
 #include "io/model_meta.hpp"
-#include "workers/rng.hpp"
+#include "io/rng.hpp"
 
 namespace pixab {
 namespace {
