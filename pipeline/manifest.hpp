@@ -21,8 +21,8 @@ struct Manifest {
   std::pair<std::size_t, std::size_t> chunk_rows(std::size_t chunk) const;
 };
 
-// The dataset's items (already sorted by id), cut to the first `limit` when limit > 0. ConfigError for an
-// empty list or chunk_size < 1.
-Manifest build_manifest(const Dataset& dataset, int limit, int chunk_size);
+// The dataset's items (already sorted by id), sampled (sample_items with config.sample and config.seed, still
+// sorted), then cut to the first `limit` when limit > 0. ConfigError for an empty list or chunk_size < 1.
+Manifest build_manifest(const Dataset& dataset, const DatasetConfig& config, int limit, int chunk_size);
 
 }  // namespace pixab

@@ -222,7 +222,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const torch::Device device = rank_device(config.device, place);
   const Model model = Model::load(config.model, device);
   const auto dataset = open_dataset(config.dataset);
-  const Manifest manifest = build_manifest(*dataset, config.limit, config.chunk_size);
+  const Manifest manifest = build_manifest(*dataset, config.dataset, config.limit, config.chunk_size);
 
   ProcessOptions options;
   options.methods = config.methods;
