@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -134,11 +135,15 @@ class CocoParser {
       image.problem = where + ": bbox " + bbox->dump() + " has a negative width or height";
       return;
     }
+    const std::optional<Box> box = box_from_coco((*bbox)[0].get<double>(), (*bbox)[1].get<double>(), w, h);
+    if (!box) {
+      image.problem = where + ": bbox " + bbox->dump() + " is out of range";
+      return;
+    }
     const bool crowd = annotation.contains("iscrowd") && annotation.at("iscrowd") == 1;
     if (crowd && !include_crowd_) return;
-    const Box box = box_from_coco((*bbox)[0].get<double>(), (*bbox)[1].get<double>(), w, h);
-    if (box_is_empty(box)) return;  // a zero-area box marks no pixel
-    image.objects.push_back({category_names.at(category->get<std::int64_t>()), box});
+    if (box_is_empty(*box)) return;  // a zero-area box marks no pixel
+    image.objects.push_back({category_names.at(category->get<std::int64_t>()), *box});
   }
 
   std::string path_;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 
@@ -85,10 +86,10 @@ std::string parse_row_annotation(const std::vector<std::string>& fields, ItemAnn
     if (class_name.empty()) return where + ": no class";
     if (c[0] > c[2]) return where + ": x1 > x2";
     if (c[1] > c[3]) return where + ": y1 > y2";
-    const Box box{static_cast<float>(c[0]), static_cast<float>(c[1]), static_cast<float>(c[2]),
-                  static_cast<float>(c[3])};
-    if (box_is_empty(box)) continue;  // a zero-area box marks no pixel: dropped, as COCO's are
-    annotation.objects.push_back({class_name, box});
+    const std::optional<Box> box = box_from_edges(c[0], c[1], c[2], c[3]);
+    if (!box) return where + ": a coordinate is out of range";
+    if (box_is_empty(*box)) continue;  // a zero-area box marks no pixel: dropped, as COCO's are
+    annotation.objects.push_back({class_name, *box});
   }
   return {};
 }

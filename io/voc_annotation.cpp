@@ -123,7 +123,9 @@ class AnnotationParser {
     const double xmax = coordinate("xmax"), ymax = coordinate("ymax");
     if (xmin > xmax) fail(box_where + " has xmin > xmax");
     if (ymin > ymax) fail(box_where + " has ymin > ymax");
-    parsed.box = box_from_voc(xmin, ymin, xmax, ymax);
+    const std::optional<Box> box_edges = box_from_voc(xmin, ymin, xmax, ymax);
+    if (!box_edges) fail(box_where + " has a coordinate out of range");
+    parsed.box = *box_edges;
     return parsed;
   }
 

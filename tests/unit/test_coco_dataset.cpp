@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "io/coco_annotations.hpp"
 #include "io/dataset.hpp"
 #include "io/error.hpp"
 #include "io/item_status.hpp"
@@ -98,6 +99,23 @@ TEST(CocoDataset, BadEntriesFailOnlyTheirImage) {
   EXPECT_NE(bad_annotation(*dataset, 3).find("annotation 6: bbox [1,2,-3,4] has a negative width"),
             std::string::npos);
   EXPECT_EQ(bad_annotation(*dataset, 0), "");
+}
+
+// Found by fuzzing: x + w, or a coordinate itself, beyond a float's range would give an infinite edge.
+TEST(CocoDataset, BoxesBeyondAFloatsRangeFailTheirImage) {
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
+      "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [3e38, 0, 3e38, 1]},
+                      {"id": 8, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1e39, 1], "iscrowd": 1}],
+      "categories": [{"id": 1, "name": "person"}]})";
+  for (const bool include_crowd : {true, false}) {
+    const CocoAnnotations parsed = parse_coco_annotations(json, "instances.json", include_crowd);
+    ASSERT_EQ(parsed.images.size(), 2u);
+    EXPECT_EQ(parsed.images[0].problem,
+              "COCO annotation file instances.json: annotation 7: bbox [3e+38,0,3e+38,1] is out of range");
+    EXPECT_NE(parsed.images[1].problem.find("annotation 8: bbox [0,0,1e+39,1] is out of range"),
+              std::string::npos)
+        << parsed.images[1].problem;
+  }
 }
 
 TEST(CocoDataset, CategoriesAreTheDatasetsClasses) {
