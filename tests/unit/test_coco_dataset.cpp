@@ -118,6 +118,24 @@ TEST(CocoDataset, BoxesBeyondAFloatsRangeFailTheirImage) {
   }
 }
 
+// Printing a deeply nested "id" for the message of a bad annotation overflowed the stack (found with a
+// crafted input run through the fuzz target: the fuzzer's inputs are too short to nest this deep).
+TEST(CocoDataset, DeepNestingIsAConfigErrorNotAStackOverflow) {
+  const std::size_t depth = 100000;
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"id": )" +
+                           std::string(depth, '[') + std::string(depth, ']') +
+                           R"(, "image_id": 1, "category_id": 2, "bbox": [0, 0, 1, 1]}], "categories": []})";
+  try {
+    parse_coco_annotations(json, "instances.json", true);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "COCO annotation file instances.json: nested deeper than 100 levels");
+  }
+  // COCO's own nesting (RLE and polygon segmentations) is far from the limit.
+  const CocoFixture fixture;
+  EXPECT_EQ(fixture.open()->items().size(), 4u);
+}
+
 TEST(CocoDataset, CategoriesAreTheDatasetsClasses) {
   const CocoFixture fixture;
   const auto dataset = fixture.open();
