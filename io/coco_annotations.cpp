@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -37,6 +38,18 @@ bool keep_key(int depth, const std::string& key) {
 // nested 70,000 deep overflowed the stack (a crafted input run through tests/fuzz/fuzz_coco_json). Deeper
 // files are refused while parsing, before anything is printed.
 constexpr int kMaxDepth = 100;
+
+// An id as COCO's 64-bit signed integers; nullopt for anything else. nlohmann-json keeps integers above
+// INT64_MAX as unsigned, which get<std::int64_t>() would wrap onto negative ids (2^64 - 1 became -1).
+std::optional<std::int64_t> id_value(const json& value) {
+  if (value.is_number_unsigned()) {
+    const auto id = value.get<std::uint64_t>();
+    if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+    return static_cast<std::int64_t>(id);
+  }
+  if (value.is_number_integer()) return value.get<std::int64_t>();
+  return std::nullopt;
+}
 
 class CocoParser {
  public:
@@ -104,10 +117,10 @@ class CocoParser {
   }
 
   std::int64_t integer(const json& entry, const char* key, const std::string& what) const {
-    if (!entry.is_object() || !entry.contains(key) || !entry.at(key).is_number_integer()) {
-      fail(what + " has no integer \"" + key + "\"");
-    }
-    return entry.at(key).get<std::int64_t>();
+    const std::optional<std::int64_t> value =
+        entry.is_object() && entry.contains(key) ? id_value(entry.at(key)) : std::nullopt;
+    if (!value) fail(what + " has no integer \"" + key + "\"");
+    return *value;
   }
 
   std::string text(const json& entry, const char* key, const std::string& what) const {
@@ -123,7 +136,8 @@ class CocoParser {
         "COCO annotation file " + path_ + ": annotation " +
         (annotation.contains("id") ? annotation.at("id").dump() : std::string("without id"));
     const json* category = annotation.contains("category_id") ? &annotation.at("category_id") : nullptr;
-    if (!category || !category->is_number_integer() || !category_names.count(category->get<std::int64_t>())) {
+    const std::optional<std::int64_t> category_id = category ? id_value(*category) : std::nullopt;
+    if (!category_id || !category_names.count(*category_id)) {
       image.problem =
           where + ": category_id " + (category ? category->dump() : "missing") + " is not a category";
       return;
@@ -150,7 +164,7 @@ class CocoParser {
     const bool crowd = annotation.contains("iscrowd") && annotation.at("iscrowd") == 1;
     if (crowd && !include_crowd_) return;
     if (box_is_empty(*box)) return;  // a zero-area box marks no pixel
-    image.objects.push_back({category_names.at(category->get<std::int64_t>()), *box});
+    image.objects.push_back({category_names.at(*category_id), *box});
   }
 
   std::string path_;

@@ -136,6 +136,19 @@ TEST(CocoDataset, DeepNestingIsAConfigErrorNotAStackOverflow) {
   EXPECT_EQ(fixture.open()->items().size(), 4u);
 }
 
+// nlohmann-json keeps integers above INT64_MAX as unsigned; read as int64 they wrapped onto -1.
+TEST(CocoDataset, CategoryIdsBeyond64BitSignedAreNotWrapped) {
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}],
+      "annotations": [{"id": 7, "image_id": 1, "category_id": 18446744073709551615, "bbox": [0, 0, 1, 1]}],
+      "categories": [{"id": -1, "name": "person"}]})";
+  const CocoAnnotations parsed = parse_coco_annotations(json, "instances.json", true);
+  ASSERT_EQ(parsed.images.size(), 1u);
+  EXPECT_TRUE(parsed.images[0].objects.empty());
+  EXPECT_NE(parsed.images[0].problem.find("category_id 18446744073709551615 is not a category"),
+            std::string::npos)
+      << parsed.images[0].problem;
+}
+
 TEST(CocoDataset, CategoriesAreTheDatasetsClasses) {
   const CocoFixture fixture;
   const auto dataset = fixture.open();
@@ -169,6 +182,11 @@ TEST(CocoDataset, FileLevelProblemsAreConfigErrors) {
       R"({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "b.jpg"}], "annotations": [],
           "categories": []})",
       "image 1 is listed twice");
+  // Beyond 64-bit signed: not wrapped onto -1, which would make it "listed twice".
+  expect_config_error(
+      R"({"images": [{"id": 18446744073709551615, "file_name": "a.jpg"}, {"id": -1, "file_name": "b.jpg"}],
+          "annotations": [], "categories": []})",
+      "an image has no integer \"id\"");
   expect_config_error(
       R"({"images": [{"id": 1, "file_name": "a.jpg"}],
           "annotations": [{"id": 9, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]}],
