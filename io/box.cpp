@@ -3,17 +3,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace pixab {
 
-Box box_from_voc(double xmin, double ymin, double xmax, double ymax) {
-  return Box{static_cast<float>(xmin - 1.0), static_cast<float>(ymin - 1.0), static_cast<float>(xmax),
-             static_cast<float>(ymax)};
+std::optional<Box> box_from_edges(double x1, double y1, double x2, double y2) {
+  // Also false for NaN and infinities.
+  const auto fits = [](double edge) { return std::abs(edge) <= std::numeric_limits<float>::max(); };
+  if (!fits(x1) || !fits(y1) || !fits(x2) || !fits(y2)) return std::nullopt;
+  return Box{static_cast<float>(x1), static_cast<float>(y1), static_cast<float>(x2), static_cast<float>(y2)};
 }
 
-Box box_from_coco(double x, double y, double width, double height) {
-  return Box{static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + width),
-             static_cast<float>(y + height)};
+std::optional<Box> box_from_voc(double xmin, double ymin, double xmax, double ymax) {
+  return box_from_edges(xmin - 1.0, ymin - 1.0, xmax, ymax);
+}
+
+std::optional<Box> box_from_coco(double x, double y, double width, double height) {
+  return box_from_edges(x, y, x + width, y + height);
 }
 
 bool box_is_empty(const Box& box) { return !(box.x2 > box.x1 && box.y2 > box.y1); }

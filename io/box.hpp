@@ -1,6 +1,7 @@
 // Axis-aligned boxes in continuous pixel-edge coordinates, and the VOC/COCO conventions that produce them.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 namespace pixab {
@@ -11,11 +12,16 @@ struct Box {
   float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
 };
 
+// The box of edges read as doubles; nullopt when an edge is beyond a float's range (about 3.4e38), which a
+// float would hold as an infinity (and the conversion is undefined in ISO C++): every reader builds its boxes
+// here and refuses such an annotation.
+std::optional<Box> box_from_edges(double x1, double y1, double x2, double y2);
+
 // A VOC box is 1-based and inclusive: xmin..xmax covers pixels xmin-1 .. xmax-1, i.e. edges [xmin-1, xmax].
-Box box_from_voc(double xmin, double ymin, double xmax, double ymax);
+std::optional<Box> box_from_voc(double xmin, double ymin, double xmax, double ymax);
 
 // A COCO box [x, y, w, h] is already in pixel edges: [x, x + w] x [y, y + h].
-Box box_from_coco(double x, double y, double width, double height);
+std::optional<Box> box_from_coco(double x, double y, double width, double height);
 
 // True when the box encloses no area (x2 <= x1 or y2 <= y1): readers drop such boxes.
 bool box_is_empty(const Box& box);

@@ -6,24 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "io/box.hpp"
 #include "io/dataset.hpp"
+#include "io/voc_annotation.hpp"  // the annotation files: VocAnnotation, read_voc_annotation
 
 namespace pixab {
-
-struct VocObject {
-  std::string name;  // class name as written in the XML
-  Box box;           // pixel-edge coordinates of the original image (converted from VOC's 1-based inclusive)
-  bool difficult = false;
-  bool truncated = false;
-};
-
-struct VocAnnotation {
-  std::string filename;  // as in <filename>
-  int width = 0, height = 0, depth = 0;
-  std::vector<VocObject> objects;
-  std::string folder;  // as in <folder>: the dataset's name, e.g. "VOC2007"
-};
 
 // One entry of the image set: the image id and where its files are. The annotation is parsed later, per item,
 // so that a malformed XML fails only its own item.
@@ -36,9 +22,6 @@ struct VocEntry {
 // Lists the ids of root/ImageSets/Main/<split>.txt in file order. ConfigError when the list file is missing.
 std::vector<VocEntry> list_voc_split(const std::string& root, const std::string& split);
 
-// Parses one annotation file. InputError naming the file for a missing or malformed file.
-VocAnnotation read_voc_annotation(const std::string& path);
-
 // The 20 classes of PASCAL VOC 2007: a VOC dataset's own class names (ClassMatcher), whatever the model.
 inline constexpr std::array<const char*, 20> kVocClasses = {
     "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",      "car",
@@ -49,9 +32,5 @@ inline constexpr std::array<const char*, 20> kVocClasses = {
 // difficult ones left out when config.include_difficult is false. ConfigError for a missing or empty list
 // or a repeated id.
 std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config);
-
-// Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based
-// inclusive.
-void write_voc_annotation(const std::string& path, const VocAnnotation& annotation);
 
 }  // namespace pixab

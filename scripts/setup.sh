@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up of the README's two commands: installs the missing Debian packages (scripts/packages.txt), then
-# configures (once) and builds pixab in Release mode into build/. Sourced by scripts/demo.sh and scripts/test.sh.
+# configures (once) and builds pixab in Release mode into build/. Sourced by scripts/demo.sh and scripts/test.sh,
+# and by scripts/fuzz.sh with PIXAB_SETUP_PACKAGES_ONLY=1.
 set -euo pipefail
 
 PIXAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,4 +37,5 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 pixab_install_packages
-pixab_build
+# scripts/fuzz.sh wants the packages only: its build is a separate one (build-fuzz/, clang, no LibTorch).
+[ -n "${PIXAB_SETUP_PACKAGES_ONLY:-}" ] || pixab_build

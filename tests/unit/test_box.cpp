@@ -1,6 +1,8 @@
 // Box conventions: VOC's 1-based inclusive boxes and the pixel-centre rule of metrics.md.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "io/box.hpp"
 
 namespace pixab {
@@ -8,11 +10,22 @@ namespace {
 
 TEST(Box, VocInclusiveBecomesPixelEdges) {
   // VOC xmin=1..xmax=3 covers pixels 0, 1, 2: edges [0, 3].
-  const Box b = box_from_voc(1, 5, 3, 7);
+  const Box b = box_from_voc(1, 5, 3, 7).value();
   EXPECT_FLOAT_EQ(b.x1, 0.0f);
   EXPECT_FLOAT_EQ(b.x2, 3.0f);
   EXPECT_FLOAT_EQ(b.y1, 4.0f);
   EXPECT_FLOAT_EQ(b.y2, 7.0f);
+}
+
+// Found by fuzzing (tests/fuzz): "1e39" is a finite double, but a float edge would be infinite.
+TEST(Box, EdgesBeyondAFloatsRangeAreRefused) {
+  EXPECT_FALSE(box_from_edges(0, 0, 1e39, 1));
+  EXPECT_FALSE(box_from_edges(-1e39, 0, 1, 1));
+  EXPECT_FALSE(box_from_coco(3e38, 0, 3e38, 1));  // x + w overflows, not x or w
+  EXPECT_FALSE(box_from_voc(1, 1, 2, std::numeric_limits<double>::infinity()));
+  const auto largest = box_from_edges(0, 0, std::numeric_limits<float>::max(), 1);
+  ASSERT_TRUE(largest);
+  EXPECT_EQ(largest->x2, std::numeric_limits<float>::max());
 }
 
 TEST(Box, PixelCentreRule) {

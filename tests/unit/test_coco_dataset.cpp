@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "io/coco_annotations.hpp"
 #include "io/dataset.hpp"
 #include "io/error.hpp"
 #include "io/item_status.hpp"
@@ -100,6 +101,54 @@ TEST(CocoDataset, BadEntriesFailOnlyTheirImage) {
   EXPECT_EQ(bad_annotation(*dataset, 0), "");
 }
 
+// Found by fuzzing: x + w, or a coordinate itself, beyond a float's range would give an infinite edge.
+TEST(CocoDataset, BoxesBeyondAFloatsRangeFailTheirImage) {
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}],
+      "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [3e38, 0, 3e38, 1]},
+                      {"id": 8, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1e39, 1], "iscrowd": 1}],
+      "categories": [{"id": 1, "name": "person"}]})";
+  for (const bool include_crowd : {true, false}) {
+    const CocoAnnotations parsed = parse_coco_annotations(json, "instances.json", include_crowd);
+    ASSERT_EQ(parsed.images.size(), 2u);
+    EXPECT_EQ(parsed.images[0].problem,
+              "COCO annotation file instances.json: annotation 7: bbox [3e+38,0,3e+38,1] is out of range");
+    EXPECT_NE(parsed.images[1].problem.find("annotation 8: bbox [0,0,1e+39,1] is out of range"),
+              std::string::npos)
+        << parsed.images[1].problem;
+  }
+}
+
+// Printing a deeply nested "id" for the message of a bad annotation overflowed the stack (found with a
+// crafted input run through the fuzz target: the fuzzer's inputs are too short to nest this deep).
+TEST(CocoDataset, DeepNestingIsAConfigErrorNotAStackOverflow) {
+  const std::size_t depth = 100000;
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"id": )" +
+                           std::string(depth, '[') + std::string(depth, ']') +
+                           R"(, "image_id": 1, "category_id": 2, "bbox": [0, 0, 1, 1]}], "categories": []})";
+  try {
+    parse_coco_annotations(json, "instances.json", true);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "COCO annotation file instances.json: nested deeper than 100 levels");
+  }
+  // COCO's own nesting (RLE and polygon segmentations) is far from the limit.
+  const CocoFixture fixture;
+  EXPECT_EQ(fixture.open()->items().size(), 4u);
+}
+
+// nlohmann-json keeps integers above INT64_MAX as unsigned; read as int64 they wrapped onto -1.
+TEST(CocoDataset, CategoryIdsBeyond64BitSignedAreNotWrapped) {
+  const std::string json = R"({"images": [{"id": 1, "file_name": "a.jpg"}],
+      "annotations": [{"id": 7, "image_id": 1, "category_id": 18446744073709551615, "bbox": [0, 0, 1, 1]}],
+      "categories": [{"id": -1, "name": "person"}]})";
+  const CocoAnnotations parsed = parse_coco_annotations(json, "instances.json", true);
+  ASSERT_EQ(parsed.images.size(), 1u);
+  EXPECT_TRUE(parsed.images[0].objects.empty());
+  EXPECT_NE(parsed.images[0].problem.find("category_id 18446744073709551615 is not a category"),
+            std::string::npos)
+      << parsed.images[0].problem;
+}
+
 TEST(CocoDataset, CategoriesAreTheDatasetsClasses) {
   const CocoFixture fixture;
   const auto dataset = fixture.open();
@@ -133,6 +182,11 @@ TEST(CocoDataset, FileLevelProblemsAreConfigErrors) {
       R"({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "b.jpg"}], "annotations": [],
           "categories": []})",
       "image 1 is listed twice");
+  // Beyond 64-bit signed: not wrapped onto -1, which would make it "listed twice".
+  expect_config_error(
+      R"({"images": [{"id": 18446744073709551615, "file_name": "a.jpg"}, {"id": -1, "file_name": "b.jpg"}],
+          "annotations": [], "categories": []})",
+      "an image has no integer \"id\"");
   expect_config_error(
       R"({"images": [{"id": 1, "file_name": "a.jpg"}],
           "annotations": [{"id": 9, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]}],

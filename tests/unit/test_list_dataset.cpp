@@ -7,6 +7,7 @@
 #include "io/dataset.hpp"
 #include "io/error.hpp"
 #include "io/item_status.hpp"
+#include "io/list_csv.hpp"
 #include "tests/unit/test_support.hpp"
 
 namespace pixab {
@@ -106,6 +107,16 @@ TEST(ListDataset, BadRowsAreBadAnnotationsOfTheirOwnItem) {
   expect_problem("noclass.jpg", "line 5: box 1: no class");
   expect_problem("quote.jpg", "line 6: text after a closing quote");
   expect_problem("open.jpg,cat", "line 7: unterminated quote");
+}
+
+// Found by fuzzing: "1e308" is a number, but no float holds it.
+TEST(ListDataset, CoordinatesBeyondAFloatsRangeMakeABadRow) {
+  const std::vector<ListRow> rows =
+      parse_list_csv("a.jpg,cat,1,1,4,1e308,cat\nb.jpg,-1e39,0,1,1,dog\n", "l.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].problem, "list l.csv line 1: box 1: a coordinate is out of range");
+  EXPECT_EQ(rows[0].annotation.label, "");  // nothing of a bad row is used
+  EXPECT_EQ(rows[1].problem, "list l.csv line 2: box 1: a coordinate is out of range");
 }
 
 TEST(ListDataset, RowsWithoutAnItemAreConfigErrors) {

@@ -206,6 +206,9 @@ TEST(VocDataset, EachMalformedAnnotationIsInputErrorNamingTheFile) {
                       "<ymax>3</ymax></bndbox></object>"),
        "<xmax>"},
       {"non-numeric coordinate", annotation_xml(object_xml("dog", "1", "1", "3px", "3")), "3px"},
+      // Found by fuzzing: a finite double that no float holds.
+      {"coordinate beyond a float's range", annotation_xml(object_xml("dog", "1", "1", "3", "1e39")),
+       "(dog) <bndbox> has a coordinate out of range"},
       {"empty coordinate", annotation_xml(object_xml("dog", "1", "", "3", "3")), "<ymin>"},
       {"xmin > xmax", annotation_xml(object_xml("dog", "5", "1", "3", "3")), "xmin > xmax"},
       {"ymin > ymax", annotation_xml(object_xml("dog", "1", "5", "3", "3")), "ymin > ymax"},
