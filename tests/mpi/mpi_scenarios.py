@@ -121,8 +121,8 @@ def scenario_kill_and_resume(job):
     for trial in range(2):
         out = job.path(f"killed-{trial}.h5")
         fresh(out)
-        after_chunks = rng.randint(1, ITEMS // CHUNK // 2)
-        extra_delay = rng.uniform(0, 0.5)
+        after_chunks = rng.randint(1, ITEMS // CHUNK // 3)  # well before the end, even on a fast machine
+        extra_delay = rng.uniform(0, 0.2)
         mpirun, log = job.start(out, job.args.ranks)
         wait_for(lambda: len(chunk_files(out)) >= after_chunks, 120)
         time.sleep(extra_delay)
