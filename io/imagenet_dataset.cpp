@@ -55,12 +55,7 @@ class ImagenetDataset : public Dataset {
 
   // Every object of an ILSVRC2012 validation XML names the image's class.
   ItemAnnotation annotation(const DatasetItem& item) const override {
-    VocAnnotation xml;
-    try {
-      xml = read_voc_annotation(item.annotation_path);
-    } catch (const InputError& e) {
-      throw ItemError(ItemStatus::kBadAnnotation, e.what());
-    }
+    const VocAnnotation xml = read_item_voc_annotation(item.annotation_path);
     if (xml.objects.empty()) {
       throw ItemError(ItemStatus::kBadAnnotation,
                       "annotation " + item.annotation_path + ": no objects, so no label");

@@ -13,6 +13,7 @@
 #include <pugixml.hpp>
 
 #include "io/error.hpp"
+#include "io/item_status.hpp"
 #include "io/file_contents.hpp"
 
 namespace pixab {
@@ -159,6 +160,14 @@ VocAnnotation read_voc_annotation(const std::string& path) {
   const std::optional<std::string> xml = read_file_contents(path);
   if (!xml) fail_annotation(path, "cannot be read");
   return parse_voc_annotation(*xml, path);
+}
+
+VocAnnotation read_item_voc_annotation(const std::string& path) {
+  try {
+    return read_voc_annotation(path);
+  } catch (const InputError& e) {
+    throw ItemError(ItemStatus::kBadAnnotation, e.what());
+  }
 }
 
 void write_voc_annotation(const std::string& path, const VocAnnotation& annotation) {

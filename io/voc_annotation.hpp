@@ -32,6 +32,10 @@ VocAnnotation parse_voc_annotation(std::string_view xml, const std::string& path
 // Parses one annotation file. InputError naming the file for a missing or malformed file.
 VocAnnotation read_voc_annotation(const std::string& path);
 
+// The same for an item's annotation: a missing or malformed file fails only that item (ItemError,
+// bad_annotation), as the VOC and ImageNet readers need.
+VocAnnotation read_item_voc_annotation(const std::string& path);
+
 // Writes one annotation in VOC's format (used by `pixab demo-data`); boxes are converted back to 1-based
 // inclusive.
 void write_voc_annotation(const std::string& path, const VocAnnotation& annotation);

@@ -45,12 +45,7 @@ class VocLayoutDataset : public Dataset {
   const std::vector<DatasetItem>& items() const override { return items_; }
 
   ItemAnnotation annotation(const DatasetItem& item) const override {
-    VocAnnotation annotation;
-    try {
-      annotation = read_voc_annotation(item.annotation_path);
-    } catch (const InputError& e) {
-      throw ItemError(ItemStatus::kBadAnnotation, e.what());
-    }
+    const VocAnnotation annotation = read_item_voc_annotation(item.annotation_path);
     ItemAnnotation out;
     for (const auto& object : annotation.objects) {
       if (object.difficult && !include_difficult_) continue;

@@ -124,19 +124,11 @@ struct RenderOptions {
   int items = 8;  // 0: every ok item
 };
 
-// The entries of a comma-joined attribute (`methods`, `sanity_stages`).
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> entries;
-  std::istringstream stream(text);
-  for (std::string entry; std::getline(stream, entry, ',');) entries.push_back(entry);
-  return entries;
-}
-
 // The methods whose maps the file holds, in the order the run listed them (its `methods` attribute); maps the
 // attribute does not name follow in path order.
 std::vector<std::string> methods_in_file_order(const ResultsData& data) {
   std::vector<std::string> methods;
-  for (const auto& id : split_commas(text_attribute(data, "methods"))) {
+  for (const auto& id : split_list(text_attribute(data, "methods"))) {
     if (data.arrays.count("maps/" + id) && std::count(methods.begin(), methods.end(), id) == 0)
       methods.push_back(id);
   }
@@ -271,13 +263,7 @@ SanityArrays sanity_arrays(const ResultsData& data, const std::string& file,
     sanity.methods.push_back(method);
   }
   if (sanity.methods.empty()) throw IoError("results " + file + ": task sanity, but no sanity/<method>/maps");
-  sanity.stages = split_commas(text_attribute(data, "sanity_stages"));
-  if (sanity.stages.size() != stages) {  // as the report does: number the stages rather than mislabel them
-    spdlog::warn("{}: sanity_stages names {} stages, the arrays have {}; numbering them", file,
-                 sanity.stages.size(), stages);
-    sanity.stages.clear();
-    for (std::uint64_t s = 1; s <= stages; ++s) sanity.stages.push_back(std::to_string(s));
-  }
+  sanity.stages = sanity_stage_names(data, file, stages);
   return sanity;
 }
 

@@ -108,6 +108,8 @@ std::optional<std::size_t> tabulated_rank(const std::string& path) {
   return std::nullopt;
 }
 
+}  // namespace
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream stream(text);
@@ -118,6 +120,8 @@ std::vector<std::string> split_list(const std::string& text) {
   }
   return parts;
 }
+
+namespace {
 
 ReportInput load_report_input(const std::string& path) {
   ReportInput input{path, "", "", read_results_file(path)};
@@ -253,19 +257,18 @@ std::optional<ReportTable> make_table(ReportTable table, const std::vector<std::
   return table;
 }
 
-// Stage names from the sanity_stages attribute when it names all `stages`, else "1".."stages".
-std::vector<std::string> stage_names(const ReportInput& input, std::size_t stages) {
-  std::vector<std::string> names = split_list(text_attribute(input.data, "sanity_stages"));
+}  // namespace
+
+std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages) {
+  std::vector<std::string> names = split_list(text_attribute(data, "sanity_stages"));
   if (names.size() == stages) return names;
   if (!names.empty())
-    spdlog::warn("{}: sanity_stages names {} stages, the arrays have {}; numbering them", input.path,
-                 names.size(), stages);
+    spdlog::warn("{}: sanity_stages names {} stages, the arrays have {}; numbering them", file, names.size(),
+                 stages);
   names.clear();
   for (std::size_t s = 1; s <= stages; ++s) names.push_back(std::to_string(s));
   return names;
 }
-
-}  // namespace
 
 std::string text_attribute(const ResultsData& data, const std::string& key) {
   const auto it = data.text_attributes.find(key);
@@ -333,7 +336,7 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
       }
       if (stages == 0) continue;
       std::vector<ColumnPlan> plans;
-      const std::vector<std::string> names = stage_names(input, stages);
+      const std::vector<std::string> names = sanity_stage_names(input.data, input.path, stages);
       for (std::size_t s = 0; s < stages; ++s) {
         const ReportColumn column{input.label, fmt::format("{}/{}", measure.name, names[s]), names[s], 3, {}};
         plans.push_back({column, Better::kNone, &input, "sanity", measure.name, s, 1.0});

@@ -36,6 +36,13 @@ std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsDa
 // A text attribute, or "" when the file lacks it.
 std::string text_attribute(const ResultsData& data, const std::string& key);
 
+// The entries of a comma-joined attribute (`methods`, `sanity_stages`), trimmed, empty ones left out.
+std::vector<std::string> split_list(const std::string& text);
+
+// The names of a sanity file's `stages` stages: its sanity_stages attribute when that names them all, else
+// "1".."stages" (with a warning naming `file` when it names another count), so that no stage is mislabelled.
+std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages);
+
 struct ReportCell {
   MeanInterval value;
   bool best = false;  // among the best means of its column (metrics with a better direction only)
