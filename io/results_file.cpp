@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "io/error.hpp"
+#include "io/file_contents.hpp"
 #include "io/hdf5_check.hpp"
 
 namespace pixab {
@@ -267,15 +268,6 @@ void write_root_attributes(const Handle& root, const std::map<std::string, std::
     write_scalar_attribute(root, name, numeric_types<std::int64_t>().stored,
                            numeric_types<std::int64_t>().memory, &value);
   }
-}
-
-void fsync_path(const std::string& path, int open_flags) {
-  const int descriptor = ::open(path.c_str(), open_flags | O_CLOEXEC);
-  if (descriptor < 0) throw IoError("cannot open '" + path + "' to sync it to disk: " + std::strerror(errno));
-  const int sync_result = ::fsync(descriptor);
-  const int sync_errno = errno;
-  ::close(descriptor);
-  if (sync_result != 0) throw IoError("cannot sync '" + path + "' to disk: " + std::strerror(sync_errno));
 }
 
 // ---- Reading

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "io/error.hpp"
+#include "io/file_contents.hpp"
 
 namespace pixab {
 
@@ -26,16 +27,6 @@ std::string this_host() {
   char name[256] = {};
   gethostname(name, sizeof name - 1);
   return name;
-}
-
-void fsync_or_throw(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const std::string reason = std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    throw IoError("cannot sync '" + path + "' to disk: " + reason);
-  }
-  ::close(fd);
 }
 
 }  // namespace
@@ -82,9 +73,9 @@ void JobFiles::write_state(const JobState& state) const {
     outfile << j.dump(2) << "\n";
     if (!outfile.flush()) throw IoError("cannot write " + temporary);
   }
-  fsync_or_throw(temporary, O_RDONLY);
+  fsync_path(temporary, O_RDONLY);
   fs::rename(temporary, state_path());
-  fsync_or_throw(parts_dir(), O_RDONLY | O_DIRECTORY);
+  fsync_path(parts_dir(), O_RDONLY | O_DIRECTORY);
 }
 
 std::vector<bool> JobFiles::committed_chunks(std::size_t count) const {
