@@ -214,13 +214,22 @@ double time_passes(const Model& model, const PassPlan& plan, const torch::Tensor
 }
 
 // One batch as the item processor runs it: a CamBatch (features, the prediction's head pass), the top-1
-// target, then every method on the shared batch.
-void run_methods(const Model& model, const std::vector<const CamMethod*>& methods, const torch::Tensor& x) {
+// target, every method on the shared batch, and with an evaluator every metric of every method.
+void run_methods(const Model& model, const std::vector<const CamMethod*>& methods, const torch::Tensor& x,
+                 const MetricEvaluator* evaluator = nullptr) {
   const bool gradients =
       std::any_of(methods.begin(), methods.end(), [](const CamMethod* m) { return m->needs_gradients(); });
   CamBatch cams(model, x, gradients);
   cams.set_targets(std::get<1>(cams.logits().max(1)));
-  for (const CamMethod* method : methods) method->compute(cams);
+  std::vector<std::pair<std::string, torch::Tensor>> maps;
+  for (const CamMethod* method : methods) maps.emplace_back(method->id(), method->compute(cams).maps);
+  if (!evaluator) return;
+  // The target region is a centred box of half the input's size, so that the localisation metrics do their
+  // whole work.
+  const float w = static_cast<float>(x.size(3)), h = static_cast<float>(x.size(2));
+  const std::vector<std::vector<Box>> boxes(static_cast<std::size_t>(x.size(0)),
+                                            {Box{w / 4, h / 4, 3 * w / 4, 3 * h / 4}});
+  evaluator->evaluate(cams, maps, boxes);
 }
 
 // Hands freed heap back to the system and restarts the peak RSS from the current RSS (Linux's clear_refs
@@ -255,22 +264,6 @@ std::vector<torch::Tensor> synthetic_batches(const Model& model, const BenchOpti
     batches.push_back(batch.to(model.device()));
   }
   return batches;
-}
-
-// Every method and then every metric on one batch, as the item processor runs them. The target region is a
-// centred box of half the input's size, so that the localisation metrics do their whole work.
-void run_methods_and_metrics(const Model& model, const std::vector<const CamMethod*>& methods,
-                             const MetricEvaluator& evaluator, const torch::Tensor& x) {
-  const bool gradients =
-      std::any_of(methods.begin(), methods.end(), [](const CamMethod* m) { return m->needs_gradients(); });
-  CamBatch cams(model, x, gradients);
-  cams.set_targets(std::get<1>(cams.logits().max(1)));
-  std::vector<std::pair<std::string, torch::Tensor>> maps;
-  for (const CamMethod* method : methods) maps.emplace_back(method->id(), method->compute(cams).maps);
-  const float w = static_cast<float>(x.size(3)), h = static_cast<float>(x.size(2));
-  const std::vector<std::vector<Box>> boxes(static_cast<std::size_t>(x.size(0)),
-                                            {Box{w / 4, h / 4, 3 * w / 4, 3 * h / 4}});
-  evaluator.evaluate(cams, maps, boxes);
 }
 
 // Times `work` per batch against `plan`, alternating the two on each batch so that both see the same machine
@@ -383,7 +376,7 @@ BenchReport run_bench(const Model& model, const BenchOptions& options) {
                     settings.full_batch_size});
     report.whole_image_metrics = measure(
         "whole_image_metrics", model,
-        [&](const torch::Tensor& x) { run_methods_and_metrics(model, all, evaluator, x); }, plan, batches,
+        [&](const torch::Tensor& x) { run_methods(model, all, x, &evaluator); }, plan, batches,
         options, report.peak_rss_per_method);
   }
   if (!report.peak_rss_per_method) {
