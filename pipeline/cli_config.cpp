@@ -2,6 +2,7 @@
 #include "pipeline/cli_config.hpp"
 
 #include "workers/cams/cam_method.hpp"
+#include "workers/tasks/task.hpp"
 
 #include <memory>
 #include <sstream>
@@ -170,9 +171,14 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
          "Ablation-CAM's score: logit or prob")
       ->check(CLI::IsMember({"logit", "prob"}))
       ->default_str("logit");
-  run.add_option("--task", c.task, "natural, or sanity (cascading model-parameter randomisation)")
-      ->check(CLI::IsMember({"natural", "sanity"}))
-      ->capture_default_str();
+  std::vector<std::string> task_names;
+  std::string task_help = "the experiment:";
+  for (const auto& task : implemented_tasks()) {
+    task_names.push_back(task.name);
+    task_help += " " + task.name + " (" + task.summary + ");";
+  }
+  task_help.back() = '.';
+  run.add_option("--task", c.task, task_help)->check(CLI::IsMember(task_names))->capture_default_str();
   run.add_option("--metrics", c.metrics.metrics,
                  "metrics to compute, or none (default: all for task natural, none for sanity)")
       ->delimiter(',');
@@ -246,7 +252,8 @@ void resolve_default_lists(CLI::App& run, RunConfig& c) {
   if (metrics.size() == 1 && metrics.front() == "none") {
     metrics.clear();
   } else if (metrics.empty()) {
-    if (c.task == "natural") metrics = implemented_metrics();
+    const TaskInfo* task = find_task(c.task);
+    if (task && task->every_metric_by_default) metrics = implemented_metrics();
     record_list(run, "--metrics", metrics.empty() ? std::vector<std::string>{"none"} : metrics);
   }
 }

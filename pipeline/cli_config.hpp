@@ -35,8 +35,8 @@ struct RunConfig {
   int pass_memory_mb = 1024;      // memory budget of one ablation / Score-CAM pass
   bool store_weights = false;     // /weights/<method>
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R
-  std::string task = "natural";   // natural | sanity
-  MetricSettings metrics;         // metrics.metrics empty: every metric for task natural, none for sanity
+  std::string task = "natural";   // a task of implemented_tasks() (workers/tasks/task.hpp)
+  MetricSettings metrics;         // metrics.metrics empty: the task's default (every metric for natural)
   int sanity_stages = 0;          // 0: every parameter group
   bool resume = false;            // continue an unfinished run of `out`
   bool overwrite = false;         // replace an output (or unfinished run) made with another config/model/list

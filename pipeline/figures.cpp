@@ -30,6 +30,7 @@
 #include "workers/figure.hpp"
 #include "workers/metrics/faithfulness.hpp"
 #include "workers/preprocess.hpp"
+#include "workers/tasks/task.hpp"
 
 namespace pixab {
 
@@ -321,7 +322,8 @@ int render(const RenderOptions& options) {
       curve_plots.emplace_back("curves_" + kind.name + ".png", std::move(*plot));
   }
   // A sanity grid's first row is the item's explanation figure, so sanity files get only the grids.
-  const bool sanity_task = text_attribute(data, "task") == "sanity";
+  const TaskInfo* task = find_task(text_attribute(data, "task"));
+  const bool sanity_task = task && task->report == TaskReport::kSanity;
   const SanityArrays sanity = sanity_task ? sanity_arrays(data, options.results, methods) : SanityArrays{};
 
   const std::filesystem::path out(options.out);

@@ -11,7 +11,7 @@ namespace pixab {
 
 std::pair<std::size_t, std::size_t> Manifest::chunk_rows(std::size_t chunk) const {
   const std::size_t first = chunk * chunk_size;
-  return {first, std::min(chunk_size, items.size() - first)};
+  return {first, std::min(chunk_size, rows.size() - first)};
 }
 
 Manifest build_manifest(const Dataset& dataset, const DatasetConfig& config, int limit, int chunk_size) {

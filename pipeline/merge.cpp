@@ -21,9 +21,9 @@ void check_chunk(const ResultsData& chunk, const Manifest& manifest, std::size_t
                   std::to_string(first + count) + " of this manifest");
   }
   for (std::size_t i = 0; i < count; ++i) {
-    if (chunk.items[i].id != manifest.items[first + i].id) {
+    if (chunk.items[i].id != manifest.rows[first + i].id) {
       throw IoError("chunk file " + path + ": row " + std::to_string(first + i) + " is '" + chunk.items[i].id +
-                    "', the manifest says '" + manifest.items[first + i].id + "'");
+                    "', the manifest says '" + manifest.rows[first + i].id + "'");
     }
   }
 }
@@ -46,7 +46,7 @@ MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
     }
     for (const auto& [array_path, array] : chunk.arrays) {
       std::vector<std::uint64_t> shape = array.shape;
-      shape[0] = manifest.items.size();
+      shape[0] = manifest.rows.size();
       const auto [known, inserted] = shapes.emplace(array_path, shape);
       if ((!inserted && known->second != shape) || (c > 0 && inserted)) {
         throw IoError("chunk file " + path + ": array " + array_path + " differs from the first chunk's arrays");
@@ -57,12 +57,12 @@ MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
     }
   }
 
-  ResultsFileWriter writer(files.out(), manifest.items.size(), shapes, box_capacity);
+  ResultsFileWriter writer(files.out(), manifest.rows.size(), shapes, box_capacity);
   for (std::size_t c = 0; c < manifest.chunk_count(); ++c) {
     ResultsData chunk = read_results_file(files.chunk_path(c));
     writer.write(manifest.chunk_rows(c).first, chunk);
   }
-  int_attributes["items_total"] = static_cast<std::int64_t>(manifest.items.size());
+  int_attributes["items_total"] = static_cast<std::int64_t>(manifest.rows.size());
   int_attributes["items_ok"] = counts.items_ok;
   int_attributes["items_failed"] = counts.items_failed;
   writer.commit(text_attributes, int_attributes);

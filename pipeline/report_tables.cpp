@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "io/error.hpp"
+#include "workers/tasks/task.hpp"
 
 namespace pixab {
 
@@ -300,8 +301,22 @@ std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& path
   return inputs;
 }
 
+namespace {
+
+// Which tables a file feeds: its task's, from the task registry; none for a task this build does not know.
+std::optional<TaskReport> task_report(const ReportInput& input) {
+  const TaskInfo* task = find_task(input.task);
+  return task ? std::optional<TaskReport>(task->report) : std::nullopt;
+}
+
+}  // namespace
+
 std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inputs,
                                              const BootstrapSettings& bootstrap) {
+  for (const ReportInput& input : inputs) {
+    if (!task_report(input))
+      spdlog::warn("{}: task '{}' is not one this pixab knows; its arrays are not tabulated", input.path, input.task);
+  }
   const std::vector<std::string> methods = method_order(inputs);
   std::vector<ReportTable> tables;
   const auto add = [&](ReportTable table, const std::vector<ColumnPlan>& plans) {
@@ -313,7 +328,8 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
     std::vector<ColumnPlan> plans;
     for (const MetricColumnSpec& metric : spec.metrics) {
       for (const ReportInput& input : inputs) {
-        if (input.task != "natural" || !has_array_named(input, "metrics", metric.metric)) continue;
+        if (task_report(input) != TaskReport::kExplanationQuality || !has_array_named(input, "metrics", metric.metric))
+          continue;
         const ReportColumn column{input.label,
                                   metric.metric,
                                   fmt::format("{} {}", metric.heading, input.label),
@@ -326,7 +342,7 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
   }
 
   for (const ReportInput& input : inputs) {
-    if (input.task != "sanity") continue;
+    if (task_report(input) != TaskReport::kSanity) continue;
     for (const SanityMeasure& measure : kSanityMeasures) {
       std::size_t stages = 0;
       for (const auto& [path, array] : input.data.arrays) {

@@ -194,13 +194,8 @@ Plan share_plan(int rank, const std::function<Plan()>& make_plan) {
 // A committed chunk: its rows as a small results file, with what the merge checks.
 void commit_chunk(const JobFiles& files, const Manifest& manifest, std::size_t chunk, ProcessedItems&& done) {
   ResultsData data;
-  const auto rows = static_cast<std::uint64_t>(done.records.size());
   data.items = std::move(done.records);
-  for (auto& [path, array] : done.arrays) {
-    std::vector<std::uint64_t> shape{rows};
-    shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
-    data.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
-  }
+  data.arrays = std::move(done.arrays);
   data.int_attributes["first_row"] = static_cast<std::int64_t>(manifest.chunk_rows(chunk).first);
   data.int_attributes["chunk"] = static_cast<std::int64_t>(chunk);
   data.text_attributes["manifest_sha256"] = manifest.sha256;
@@ -222,7 +217,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const torch::Device device = rank_device(config.device, place);
   const Model model = Model::load(config.model, device);
   const auto dataset = open_dataset(config.dataset);
-  const Manifest manifest = build_manifest(*dataset, config.dataset, config.limit, config.chunk_size);
+  Manifest manifest = build_manifest(*dataset, config.dataset, config.limit, config.chunk_size);
 
   ProcessOptions options;
   options.methods = config.methods;
@@ -241,13 +236,14 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.metrics = config.metrics;
   options.metrics.full_batch_size = options.cams.full_batch_size;
   options.task = config.task;
-  options.sanity_stages = config.sanity_stages;
-  options.seed = config.seed;
+  options.task_settings.sanity_stages = config.sanity_stages;
+  options.task_settings.seed = config.seed;
   const ItemProcessor processor(model, *dataset, options);
+  manifest.rows = processor.rows_of(manifest.items);
 
   const std::vector<std::string> hostnames = mpi::all_hostnames();
   const std::string config_text = recorded_config(effective_config);
-  const JobIdentity identity{sha256_hex(config_text), model.sha256(), manifest.sha256, manifest.items.size(),
+  const JobIdentity identity{sha256_hex(config_text), model.sha256(), manifest.sha256, manifest.rows.size(),
                              manifest.chunk_size};
   const JobFiles files(config.out);
   const char* slurm_job = std::getenv("SLURM_JOB_ID");
@@ -262,21 +258,21 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   if (plan.finished_exit_code >= 0) return plan.finished_exit_code;
 
   const std::size_t committed_items = [&] {
-    std::size_t items = manifest.items.size();
-    for (const std::int64_t c : plan.pending) items -= manifest.chunk_rows(static_cast<std::size_t>(c)).second;
-    return items;
+    std::size_t rows = manifest.rows.size();
+    for (const std::int64_t c : plan.pending) rows -= manifest.chunk_rows(static_cast<std::size_t>(c)).second;
+    return rows;
   }();
   spdlog::info(
       "{} items in {} chunks of {}, {} to compute ({} ranks on {}, {} thread(s) per rank, {}); task {}, methods: "
       "{}, metrics: {}",
-      manifest.items.size(), manifest.chunk_count(), manifest.chunk_size, plan.pending.size(), ranks,
+      manifest.rows.size(), manifest.chunk_count(), manifest.chunk_size, plan.pending.size(), ranks,
       joined_unique(hostnames), threads, device.str(), options.task, fmt::join(options.methods, ", "),
       options.metrics.metrics.empty() ? std::string("none") : fmt::format("{}", fmt::join(options.metrics.metrics, ", ")));
   spdlog::debug("rank {} of {}: node-local rank {} of {}, device {}", rank, ranks, place.local_rank, place.local_size,
                 device.str());
 
   ChunkClaims claims(static_cast<std::int64_t>(plan.pending.size()), MPI_COMM_WORLD);
-  Progress progress(manifest.items.size(), config.progress_interval, committed_items);
+  Progress progress(manifest.rows.size(), config.progress_interval, committed_items);
   const auto serve = [&] {  // rank 0 keeps the claims served and the progress line going while it is busy
     if (rank != 0) return;
     mpi::poke_progress();
@@ -302,10 +298,10 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     if (position < 0) break;
     const auto chunk = static_cast<std::size_t>(plan.pending[static_cast<std::size_t>(position)]);
     const auto [first, count] = manifest.chunk_rows(chunk);
-    const std::vector<DatasetItem> items(manifest.items.begin() + static_cast<std::ptrdiff_t>(first),
-                                         manifest.items.begin() + static_cast<std::ptrdiff_t>(first + count));
+    const std::vector<TaskRow> rows(manifest.rows.begin() + static_cast<std::ptrdiff_t>(first),
+                                    manifest.rows.begin() + static_cast<std::ptrdiff_t>(first + count));
     ProcessedItems done;
-    timed(compute_seconds, [&] { done = processor.process(items, keep_going); });
+    timed(compute_seconds, [&] { done = processor.process(rows, keep_going); });
     if (!done.complete) break;  // dropped: a resume computes it again
     for (const auto& record : done.records) {
       if (record.status != ItemStatus::kOk)
@@ -338,7 +334,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     }
     return kExitSignal;
   }
-  progress.report(manifest.items.size());
+  progress.report(manifest.rows.size());
   progress.finish();
 
   std::int64_t exit_code = kExitOk;
@@ -365,8 +361,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     text["attempts"] = fmt::format("{}", fmt::join(plan.attempts, "\n"));
     text["methods"] = fmt::format("{}", fmt::join(options.methods, ","));
     text["metrics"] = fmt::format("{}", fmt::join(options.metrics.metrics, ","));
-    if (options.task == "sanity")
-      text["sanity_stages"] = fmt::format("{}", fmt::join(processor.sanity_stage_names(), ","));
+    for (const auto& [key, value] : processor.task().attributes()) text[key] = value;
     std::map<std::string, std::int64_t> ints{{"seed", static_cast<std::int64_t>(config.seed)},
                                               {"mpi_ranks", ranks},
                                               {"chunk_size", static_cast<std::int64_t>(manifest.chunk_size)}};
@@ -378,7 +373,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
         files.remove_parts();
       });
       spdlog::info("wrote {}: {} items, {} ok, {} failed, {:.1f} s (merge {:.3f} s)", config.out,
-                   manifest.items.size(), counts.items_ok, counts.items_failed, progress.elapsed_seconds(),
+                   manifest.rows.size(), counts.items_ok, counts.items_failed, progress.elapsed_seconds(),
                    merge_seconds);
       exit_code = counts.items_failed > 0 ? kExitItemErrors : kExitOk;
     } catch (const Error& e) {

@@ -1,9 +1,13 @@
-// Item processing: every image is read once, every batch goes through features once, and all methods share
-// it.
+// Item processing: every source item is read once, every batch goes through features once, and all methods
+// share it; the rows' arrays are filled from their declarations once a whole batch has succeeded.
 #include "workers/item_processor.hpp"
+
+#include <torch/csrc/jit/runtime/jit_exception.h>
 
 #include <algorithm>
 #include <limits>
+#include <new>
+#include <typeinfo>
 
 #include <opencv2/core.hpp>
 
@@ -13,20 +17,39 @@
 
 namespace pixab {
 
-// One item on its way through: its row of the results file and, while it is good, its model input.
+bool is_item_model_failure(const std::exception& error) {
+  // A CUDA error can leave the device unusable for every later item: never the item's fault.
+  const auto not_cuda = [&] { return std::string(error.what()).find("CUDA error") == std::string::npos; };
+  if (dynamic_cast<const Error*>(&error)) return false;  // pixab's own errors have their own handling
+  if (dynamic_cast<const std::bad_alloc*>(&error)) return true;
+  if (dynamic_cast<const c10::Error*>(&error)) return not_cuda();
+  // The TorchScript interpreter rethrows what fails inside a scripted method (a `raise`, an operator refusing
+  // the values) as JITException or as a plain std::runtime_error carrying the TorchScript traceback.
+  if (dynamic_cast<const torch::jit::JITException*>(&error)) return true;
+  if (typeid(error) == typeid(std::runtime_error)) return not_cuda();
+  return false;
+}
+
+// One row on its way through: its row of the results file and, while its item is good, its model input.
 struct ItemProcessor::Prepared {
   std::size_t row = 0;
+  const TaskRow* task_row = nullptr;
   torch::Tensor input;  // [C,H,W]
   InputGeometry geometry;
   ItemAnnotation annotation;  // class names resolved to the model's classes
 };
 
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
+    : ItemProcessor(model, dataset, options, make_task(options.task, model, options.task_settings)) {}
+
+ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options,
+                             std::unique_ptr<Task> task)
     : model_(model),
       dataset_(dataset),
       options_(std::move(options)),
       classes_(dataset.class_matcher(model.meta())),
-      evaluator_(model, options_.metrics) {
+      evaluator_(model, options_.metrics),
+      task_(std::move(task)) {
   if (options_.target != "predicted" && options_.target != "label") {
     throw ConfigError("target '" + options_.target + "' is not supported (supported: predicted, label)");
   }
@@ -44,105 +67,128 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   methods_ = make_cam_methods(options_.methods, options_.cams);
   need_gradients_ = any_needs_gradients(methods_);
-  if (options_.task == "sanity") {
-    sanity_ = std::make_unique<SanityCheck>(model_, options_.sanity_stages, options_.seed);
-  } else if (options_.task != "natural") {
-    throw ConfigError("task '" + options_.task + "' is not supported (supported: natural, sanity)");
-  }
-}
 
-std::vector<std::string> ItemProcessor::sanity_stage_names() const {
-  return sanity_ ? sanity_->stage_names() : std::vector<std::string>{};
-}
-
-std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() const {
   const std::vector<std::uint64_t> grid{static_cast<std::uint64_t>(model_.grid_height()),
                                         static_cast<std::uint64_t>(model_.grid_width())};
-  std::map<std::string, std::vector<std::uint64_t>> layout;
+  std::vector<std::string> ids;
   for (const auto& method : methods_) {
-    layout["maps/" + method->id()] = grid;
+    const std::string& id = ids.emplace_back(method->id());
+    specs_.add({"maps/" + id, DType::kFloat32, grid});
     if (options_.store_weights && method->has_channel_weights()) {
-      layout["weights/" + method->id()] = {static_cast<std::uint64_t>(model_.feature_channels())};
+      specs_.add({"weights/" + id, DType::kFloat32, {static_cast<std::uint64_t>(model_.feature_channels())}});
     }
     if (options_.store_pixab_maps && method->has_pixab_maps()) {
-      layout["pixab/" + method->id() + "/D"] = grid;
-      layout["pixab/" + method->id() + "/R"] = grid;
+      for (const char* name : {"D", "R"}) specs_.add({"pixab/" + id + "/" + name, DType::kFloat32, grid});
     }
-    evaluator_.add_layout(method->id(), layout);
-    if (sanity_) sanity_->add_layout(method->id(), layout);
+    evaluator_.declare_arrays(id, specs_);
   }
-  return layout;
+  task_->declare_arrays(ids, specs_);
 }
 
-ProcessedItems ItemProcessor::process(const std::vector<DatasetItem>& items,
+std::vector<TaskRow> ItemProcessor::rows_of(const std::vector<DatasetItem>& items) const {
+  std::vector<TaskRow> rows;
+  rows.reserve(items.size());
+  for (const auto& item : items) {
+    for (auto& row : task_->rows_of(item)) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void ItemProcessor::prepare(const TaskRow& row, ItemRecord& record, Prepared& p) const {
+  const DatasetItem& item = row.item;
+  try {
+    DecodedImage image = dataset_.read_image(item);
+    record.flags |= image.flags;
+    record.width = image.rgb.cols;
+    record.height = image.rgb.rows;
+    p.annotation = classes_.resolve(dataset_.annotation(item), "annotation " + item.annotation_path);
+    if (target_is_label() && p.annotation.label_class < 0) {
+      throw ItemError(ItemStatus::kBadAnnotation,
+                      p.annotation.label.empty()
+                          ? "no image-level label for target = \"label\": " + item.annotation_path
+                          : "label '" + p.annotation.label + "' is not a class of the model: " + item.annotation_path);
+    }
+    p.geometry = input_geometry(image.rgb.cols, image.rgb.rows, model_.meta());
+    p.input = to_model_input(image.rgb, model_.meta());
+  } catch (const ItemError& e) {
+    record.status = e.status();
+    record.message = e.what();
+  } catch (const cv::Exception& e) {  // OpenCV failed on this image's data (e.g. resizing it)
+    record.status = ItemStatus::kUnreadable;
+    record.message = "cannot preprocess " + item.image_path + ": " + e.err;
+  } catch (const c10::Error& e) {  // LibTorch refused this image's data while making the model input
+    const std::string what = e.what_without_backtrace();
+    record.status = ItemStatus::kUnreadable;
+    record.message = "cannot preprocess " + item.image_path + ": " + what.substr(0, what.find('\n'));
+  } catch (const std::bad_alloc&) {  // e.g. an extreme aspect ratio resized to a gigantic image
+    record.status = ItemStatus::kTooLarge;
+    record.message = "not enough memory to preprocess " + item.image_path;
+  }
+}
+
+ProcessedItems ItemProcessor::process(const std::vector<TaskRow>& rows,
                                       const std::function<bool()>& keep_going) const {
   ProcessedItems out;
-  for (const auto& [path, row_shape] : array_layout()) {
-    std::size_t row_size = 1;
-    for (auto d : row_shape) row_size *= d;
-    out.arrays[path] = {row_shape,
-                        std::vector<float>(items.size() * row_size, std::numeric_limits<float>::quiet_NaN())};
-  }
-  out.records.resize(items.size());
-
-  std::vector<Prepared> prepared;
-  prepared.reserve(items.size());
-  for (std::size_t row = 0; row < items.size(); ++row) {
-    ItemRecord& record = out.records[row];
-    record.id = items[row].id;
-    record.source = items[row].image_path;
-    try {
-      DecodedImage image = dataset_.read_image(items[row]);
-      record.flags |= image.flags;
-      record.width = image.rgb.cols;
-      record.height = image.rgb.rows;
-      Prepared p;
-      p.row = row;
-      p.annotation =
-          classes_.resolve(dataset_.annotation(items[row]), "annotation " + items[row].annotation_path);
-      if (target_is_label() && p.annotation.label_class < 0) {
-        throw ItemError(ItemStatus::kBadAnnotation,
-                        p.annotation.label.empty()
-                            ? "no image-level label for target = \"label\": " + items[row].annotation_path
-                            : "label '" + p.annotation.label +
-                                  "' is not a class of the model: " + items[row].annotation_path);
-      }
-      p.geometry = input_geometry(image.rgb.cols, image.rgb.rows, model_.meta());
-      p.input = to_model_input(image.rgb, model_.meta());
-      prepared.push_back(std::move(p));
-    } catch (const ItemError& e) {
-      record.status = e.status();
-      record.message = e.what();
-    } catch (const cv::Exception& e) {  // OpenCV failed on this image's data (e.g. resizing it)
-      record.status = ItemStatus::kUnreadable;
-      record.message = "cannot preprocess " + items[row].image_path + ": " + e.err;
-    } catch (const std::bad_alloc&) {  // e.g. an extreme aspect ratio resized to a gigantic image
-      record.status = ItemStatus::kTooLarge;
-      record.message = "not enough memory to preprocess " + items[row].image_path;
-    }
+  RowArrays arrays(specs_, rows.size());
+  out.records.resize(rows.size());
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    out.records[row].id = rows[row].id;
+    out.records[row].source = rows[row].item.image_path;
   }
 
+  // Items are read batch by batch, so that a stop request is seen before a whole chunk is decoded; a batch is
+  // the next batch_size rows whose item is good.
   const std::size_t batch_size = static_cast<std::size_t>(options_.batch_size);
-  for (std::size_t start = 0; start < prepared.size(); start += batch_size) {
+  std::size_t next = 0;
+  std::size_t last_read = std::numeric_limits<std::size_t>::max();  // the row whose item was read last
+  Prepared last;
+  ItemRecord last_record;  // what reading that item gave its row
+  while (next < rows.size()) {
     if (keep_going && !keep_going()) {
       out.complete = false;
-      return out;
+      break;
     }
+    std::vector<Prepared> prepared;
+    prepared.reserve(batch_size);
+    while (prepared.size() < batch_size && next < rows.size()) {
+      const std::size_t row = next++;
+      ItemRecord& record = out.records[row];
+      const bool same_item = last_read < rows.size() && rows[last_read].item.id == rows[row].item.id;
+      if (same_item) {  // another row of the item just read: share its reading
+        record.status = last_record.status;
+        record.message = last_record.message;
+        record.flags = last_record.flags;
+        record.width = last_record.width;
+        record.height = last_record.height;
+      } else {
+        last = Prepared{};
+        prepare(rows[row], record, last);
+        last_read = row;
+        last_record = record;
+      }
+      if (record.status != ItemStatus::kOk) continue;
+      Prepared& p = prepared.emplace_back(last);
+      p.row = row;
+      p.task_row = &rows[row];
+    }
+    if (prepared.empty()) continue;
     std::vector<Prepared*> batch;
-    for (std::size_t i = start; i < std::min(prepared.size(), start + batch_size); ++i)
-      batch.push_back(&prepared[i]);
-    run_batch_or_isolate(batch, out);
+    for (Prepared& p : prepared) batch.push_back(&p);
+    run_batch_or_isolate(batch, out, arrays);
   }
+  out.arrays = arrays.release();
   return out;
 }
 
-void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const {
+void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out,
+                                         RowArrays& arrays) const {
   try {
-    run_batch(batch, out);
+    run_batch(batch, out, arrays);
   } catch (const std::exception& e) {
+    if (!is_item_model_failure(e)) throw;
     if (batch.size() > 1) {
       // One bad input must not fail its neighbours: retry one by one to find it.
-      for (Prepared* item : batch) run_batch_or_isolate({item}, out);
+      for (Prepared* item : batch) run_batch_or_isolate({item}, out, arrays);
       return;
     }
     ItemRecord& record = out.records[batch.front()->row];
@@ -152,10 +198,17 @@ void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, Pr
   }
 }
 
-void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const {
+void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const {
   std::vector<torch::Tensor> inputs;
-  for (const Prepared* p : batch) inputs.push_back(p->input);
-  CamBatch cams(model_, torch::stack(inputs).to(model_.device()), need_gradients_);
+  std::vector<const TaskRow*> task_rows;
+  std::vector<std::size_t> rows;
+  for (const Prepared* p : batch) {
+    inputs.push_back(p->input);
+    task_rows.push_back(p->task_row);
+    rows.push_back(p->row);
+  }
+  CamBatch cams(model_, task_->prepare_inputs(task_rows, torch::stack(inputs).to(model_.device())),
+                need_gradients_);
 
   const auto probabilities = torch::softmax(cams.logits(), 1);
   const auto [top1_prob, top1] = probabilities.max(1);
@@ -181,37 +234,30 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     }
   }
 
-  // Every result stays on the device until the batch is complete; then one copy per array to the host.
-  std::vector<std::pair<std::string, torch::Tensor>> rows;  // path -> [B, row shape...]
-  std::vector<std::pair<std::string, torch::Tensor>> maps;  // method id -> L [B,h,w]
+  // Every result stays on the device until the whole batch has succeeded; then each goes to its rows.
+  BatchArrays results;
+  MethodMaps maps;
   torch::Tensor flags = torch::zeros({static_cast<int64_t>(batch.size())}, torch::kInt);
   for (const auto& method : methods_) {
     CamResult result = method->compute(cams);
-    rows.emplace_back("maps/" + method->id(), result.maps);
+    results.emplace_back("maps/" + method->id(), result.maps);
     maps.emplace_back(method->id(), result.maps);
-    if (options_.store_weights && result.weights.defined())
-      rows.emplace_back("weights/" + method->id(), result.weights);
+    if (options_.store_weights && method->has_channel_weights()) {
+      if (!result.weights.defined())
+        throw std::logic_error("CAM method " + method->id() + " declares channel weights but gave none");
+      results.emplace_back("weights/" + method->id(), result.weights);
+    }
     if (options_.store_pixab_maps) {
       for (const auto& [name, map] : result.extra_maps)
-        rows.emplace_back("pixab/" + method->id() + "/" + name, map);
+        results.emplace_back("pixab/" + method->id() + "/" + name, map);
     }
     if (result.flags.defined()) flags = flags | result.flags.to(torch::kCPU, torch::kInt);
   }
-  for (auto& row : evaluator_.evaluate(cams, maps, boxes)) rows.push_back(std::move(row));
-  if (sanity_) {
-    for (auto& row : sanity_->evaluate(methods_, cams, maps)) rows.push_back(std::move(row));
-  }
+  for (auto& array : evaluator_.evaluate(cams, maps, boxes)) results.push_back(std::move(array));
+  for (auto& array : task_->batch_arrays(methods_, cams, maps)) results.push_back(std::move(array));
   const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_prob_cpu = target_prob.cpu();
 
-  for (const auto& [path, tensor] : rows) {
-    const auto host = tensor.to(torch::kCPU, torch::kFloat).contiguous();
-    ItemArrays& array = out.arrays.at(path);
-    const std::size_t row_size = static_cast<std::size_t>(host[0].numel());
-    for (std::size_t b = 0; b < batch.size(); ++b) {
-      std::copy_n(host[static_cast<int64_t>(b)].data_ptr<float>(), row_size,
-                  array.values.begin() + batch[b]->row * row_size);
-    }
-  }
+  for (const auto& [path, values] : results) arrays.write(path, rows, values);
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto i = static_cast<int64_t>(b);
     ItemRecord& record = out.records[batch[b]->row];

@@ -1,7 +1,9 @@
-// Per-item work: decode, preprocess, pick the target, run every CAM method on batches of images, and produce
-// the rows of the results file. No MPI here: the pipeline hands it lists of items.
+// Per-row work common to every task: read and preprocess each source item once, pick the target, run every CAM
+// method on batches of rows, score the metrics, let the task add its own, and fill the rows' arrays from
+// their declarations. No MPI here: the pipeline hands it lists of rows.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,9 +13,11 @@
 #include "io/dataset.hpp"
 #include "io/model.hpp"
 #include "io/results_file.hpp"
+#include "io/typed_array.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/metrics/metric_evaluator.hpp"
-#include "workers/metrics/sanity.hpp"
+#include "workers/tasks/row_arrays.hpp"
+#include "workers/tasks/task.hpp"
 
 namespace pixab {
 
@@ -21,51 +25,60 @@ struct ProcessOptions {
   std::vector<std::string> methods;  // CAM method ids, in output order
   std::string target =
       "predicted";      // "predicted": the model's top-1 on the clean input; "label": the dataset's
-  int batch_size = 16;  // images per features pass
+  int batch_size = 16;  // rows per features pass
   CamSettings cams;
   bool store_weights = false;     // /weights/<method> [N,K] for methods with channel weights
   bool store_pixab_maps = false;  // /pixab/<method>/D and /R [N,h,w]
   MetricSettings metrics;         // /metrics/<method>/<metric> and /curves/<method>/...
-  std::string task = "natural";   // "sanity": also the cascading randomisation, /sanity/<method>/...
-  int sanity_stages = 0;          // 0: one stage per parameter group of the model
-  std::uint64_t seed = 0;         // of the randomised parameters
-};
-
-// Per-item float arrays by in-file path ("maps/grad_cam"): every row has the same shape; failed items' rows
-// are NaN.
-struct ItemArrays {
-  std::vector<std::uint64_t> row_shape;
-  std::vector<float> values;  // rows * prod(row_shape)
+  std::string task = "natural";   // a name from implemented_tasks()
+  TaskSettings task_settings;
 };
 
 struct ProcessedItems {
-  std::vector<ItemRecord> records;
-  std::map<std::string, ItemArrays> arrays;
+  std::vector<ItemRecord> records;            // one per row
+  std::map<std::string, TypedArray> arrays;   // by in-file path: [rows, row shape...], failed rows at their fill
   bool complete = true;  // false when keep_going stopped the work: the rows are then not all computed
 };
+
+// Whether an exception raised while a batch went through the model and the methods is the batch's data
+// failing in the model (TorchScript raising, a kernel refusing its values or shapes, memory running out for
+// it). Such a failure is the item's (model_error) once the batch is narrowed down to one item. Anything else
+// (pixab's own errors, std::logic_error and the other bugs, a CUDA error that leaves the device unusable) is
+// not about the items and ends the job.
+bool is_item_model_failure(const std::exception& error);
 
 class ItemProcessor {
  public:
   // ConfigError for unknown methods, metrics, tasks or target modes, target "label" on a dataset without
   // image-level labels, or a dataset whose classes cannot be matched to the model's.
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
+  // With a task made by the caller instead of options.task (a task outside the registry: a library user's own
+  // experiment, or a test's).
+  ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options, std::unique_ptr<Task> task);
 
-  // Processes items in the given order. A bad item gets its status and message; it never stops the others.
-  // keep_going, when given, is asked before each batch; once it says false, the rest is left undone and the
-  // result is marked incomplete (a stop request must not wait for a whole list).
+  const Task& task() const { return *task_; }
+  // Every per-row array this configuration writes: the results file's layout.
+  const ArraySpecs& array_specs() const { return specs_; }
+
+  // The task's rows of these items, in item order.
+  std::vector<TaskRow> rows_of(const std::vector<DatasetItem>& items) const;
+
+  // Processes rows in the given order; an item is read once for its consecutive rows, one batch at a time. A
+  // bad item gets its status and message on each of its rows; it never stops the others. keep_going, when
+  // given, is asked before each batch; once it says false, the rest is left undone and the result is marked
+  // incomplete (a stop request must not wait for a whole list).
+  ProcessedItems process(const std::vector<TaskRow>& rows, const std::function<bool()>& keep_going = nullptr) const;
   ProcessedItems process(const std::vector<DatasetItem>& items,
-                         const std::function<bool()>& keep_going = nullptr) const;
-
-  // The names of the sanity check's stages (task "sanity"), else empty.
-  std::vector<std::string> sanity_stage_names() const;
+                         const std::function<bool()>& keep_going = nullptr) const {
+    return process(rows_of(items), keep_going);
+  }
 
  private:
   struct Prepared;
-  void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
-  void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out) const;
+  void prepare(const TaskRow& row, ItemRecord& record, Prepared& prepared) const;
+  void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const;
+  void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const;
   bool target_is_label() const { return options_.target == "label"; }
-  // The arrays this configuration writes, by path, with their row shapes.
-  std::map<std::string, std::vector<std::uint64_t>> array_layout() const;
 
   const Model& model_;
   const Dataset& dataset_;
@@ -74,7 +87,8 @@ class ItemProcessor {
   std::vector<std::unique_ptr<CamMethod>> methods_;
   bool need_gradients_ = false;
   MetricEvaluator evaluator_;
-  std::unique_ptr<SanityCheck> sanity_;  // task "sanity" only
+  std::unique_ptr<Task> task_;
+  ArraySpecs specs_;
 };
 
 }  // namespace pixab

@@ -9,6 +9,7 @@ namespace {
 Manifest manifest_of(std::size_t items, std::size_t chunk_size) {
   Manifest manifest;
   manifest.items.resize(items);
+  manifest.rows.resize(items);
   manifest.chunk_size = chunk_size;
   return manifest;
 }

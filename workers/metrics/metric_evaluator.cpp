@@ -39,12 +39,11 @@ MetricEvaluator::MetricEvaluator(const Model& model, MetricSettings settings)
   check_metric_settings(settings_);
 }
 
-void MetricEvaluator::add_layout(const std::string& method,
-                                 std::map<std::string, std::vector<std::uint64_t>>& layout) const {
-  for (const auto& metric : settings_.metrics) layout["metrics/" + method + "/" + metric] = {};
+void MetricEvaluator::declare_arrays(const std::string& method, ArraySpecs& specs) const {
+  for (const auto& metric : settings_.metrics) specs.add({"metrics/" + method + "/" + metric, DType::kFloat32, {}});
   const std::uint64_t points = static_cast<std::uint64_t>(settings_.steps) + 1;
-  if (settings_.has("deletion_auc")) layout["curves/" + method + "/deletion"] = {points};
-  if (settings_.has("insertion_auc")) layout["curves/" + method + "/insertion"] = {points};
+  if (settings_.has("deletion_auc")) specs.add({"curves/" + method + "/deletion", DType::kFloat32, {points}});
+  if (settings_.has("insertion_auc")) specs.add({"curves/" + method + "/insertion", DType::kFloat32, {points}});
 }
 
 std::int64_t MetricEvaluator::forward_rows_per_image(std::int64_t methods) const {

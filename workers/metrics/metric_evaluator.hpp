@@ -14,6 +14,7 @@
 #include "io/model.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/metrics/metric_settings.hpp"
+#include "workers/tasks/row_arrays.hpp"
 
 namespace pixab {
 
@@ -28,8 +29,8 @@ class MetricEvaluator {
 
   const MetricSettings& settings() const { return settings_; }
 
-  // Adds the paths and row shapes this writes for `method` to `layout`.
-  void add_layout(const std::string& method, std::map<std::string, std::vector<std::uint64_t>>& layout) const;
+  // Declares the arrays this writes for `method`: float32, NaN when not computed.
+  void declare_arrays(const std::string& method, ArraySpecs& specs) const;
 
   // maps: (method id, L [B,h,w]) in output order; boxes: the target region's boxes of each image in model-input
   // coordinates. Uses the batch's inputs, targets and clean logits.

@@ -131,6 +131,21 @@ SanityCheck::SanityCheck(const Model& model, int stages, std::uint64_t seed) : m
   }
   if (stages > 0) groups_.resize(static_cast<std::size_t>(stages));
   if (groups_.empty()) throw ConfigError("sanity check: the model " + model.path() + " has no parameters");
+
+  torch::NoGradGuard no_grad;
+  randomised_ = std::make_unique<Model>(model_.deep_copy());
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    randomise_group(randomised_->module(), groups_[g], g, seed_);
+    const auto live = find_module(randomised_->module(), groups_[g].name).named_parameters(/*recurse=*/false);
+    const auto original = find_module(model_.module(), groups_[g].name).named_parameters(/*recurse=*/false);
+    std::vector<ParameterStates> states;
+    auto o = original.begin();
+    for (const auto& parameter : live) {
+      states.push_back({parameter.value, (*o).value, parameter.value.clone()});
+      ++o;
+    }
+    group_parameters_.push_back(std::move(states));
+  }
 }
 
 std::vector<std::string> SanityCheck::stage_names() const {
@@ -139,13 +154,13 @@ std::vector<std::string> SanityCheck::stage_names() const {
   return names;
 }
 
-void SanityCheck::add_layout(const std::string& method,
-                             std::map<std::string, std::vector<std::uint64_t>>& layout) const {
+void SanityCheck::declare_arrays(const std::string& method, ArraySpecs& specs) const {
   const auto stages = static_cast<std::uint64_t>(groups_.size());
-  layout["sanity/" + method + "/spearman"] = {stages};
-  layout["sanity/" + method + "/ssim"] = {stages};
-  layout["sanity/" + method + "/maps"] = {stages, static_cast<std::uint64_t>(model_.grid_height()),
-                                          static_cast<std::uint64_t>(model_.grid_width())};
+  specs.add({"sanity/" + method + "/spearman", DType::kFloat32, {stages}});
+  specs.add({"sanity/" + method + "/ssim", DType::kFloat32, {stages}});
+  specs.add({"sanity/" + method + "/maps", DType::kFloat32,
+             {stages, static_cast<std::uint64_t>(model_.grid_height()),
+              static_cast<std::uint64_t>(model_.grid_width())}});
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
@@ -170,12 +185,21 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
     similarity[m] = torch::full({images, stages}, kNaN, torch::kFloat);
     stage_maps[m] = torch::empty({images, stages, model_.grid_height(), model_.grid_width()}, torch::kFloat);
   }
-  // The cascade is cumulative, so one copy per batch walks through every stage.
-  Model randomised = model_.deep_copy();
+  // The cascade is cumulative: the copy starts each batch as the original model and takes one more group's
+  // randomised values at each stage.
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& group : group_parameters_) {
+      for (const auto& parameter : group) parameter.live.copy_(parameter.original);
+    }
+  }
   for (int64_t s = 0; s < stages; ++s) {
-    const auto group = static_cast<std::size_t>(s);
-    randomise_group(randomised.module(), groups_[group], group, seed_);
-    CamBatch batch(randomised, inputs, gradients);
+    {
+      torch::NoGradGuard no_grad;
+      for (const auto& parameter : group_parameters_[static_cast<std::size_t>(s)])
+        parameter.live.copy_(parameter.randomised);
+    }
+    CamBatch batch(*randomised_, inputs, gradients);
     batch.set_targets(original.targets());
     for (std::size_t m = 0; m < m_count; ++m) {
       const torch::Tensor map = methods[m]->compute(batch).maps;

@@ -16,6 +16,7 @@
 
 #include "io/model.hpp"
 #include "workers/cams/cam_method.hpp"
+#include "workers/tasks/row_arrays.hpp"
 
 namespace pixab {
 
@@ -55,19 +56,30 @@ class SanityCheck {
   // The stages' names: the group each stage adds to the randomised set.
   std::vector<std::string> stage_names() const;
 
-  // Adds "sanity/<method>/{spearman,ssim}" [S] and "sanity/<method>/maps" [S,h,w] to `layout`.
-  void add_layout(const std::string& method, std::map<std::string, std::vector<std::uint64_t>>& layout) const;
+  // Declares "sanity/<method>/{spearman,ssim}" [S] and "sanity/<method>/maps" [S,h,w], float32, NaN when not
+  // computed.
+  void declare_arrays(const std::string& method, ArraySpecs& specs) const;
 
   // original: the batch the maps were computed on (inputs, targets); maps: (method id, L [B,h,w]) of the
-  // original model, in the order of `methods`. Returns path -> [B, ...] on the CPU.
+  // original model, in the order of `methods`. Returns path -> [B, ...] on the CPU. Not thread-safe: it walks
+  // one randomised copy of the model through the cascade.
   std::vector<std::pair<std::string, torch::Tensor>> evaluate(
       const std::vector<std::unique_ptr<CamMethod>>& methods, const CamBatch& original,
       const std::vector<std::pair<std::string, torch::Tensor>>& maps) const;
 
  private:
+  // A parameter of the randomised copy, with its value in the original model and once randomised.
+  struct ParameterStates {
+    torch::Tensor live, original, randomised;
+  };
+
   const Model& model_;
   std::vector<ParameterGroup> groups_;  // the first `stages` of cascade_groups
   std::uint64_t seed_;
+  // One copy for the whole run, not one per batch: each batch restores its parameters, then each stage
+  // copies in its group's randomised values, drawn once (the draws depend only on seed and group).
+  mutable std::unique_ptr<Model> randomised_;
+  std::vector<std::vector<ParameterStates>> group_parameters_;  // per group
 };
 
 }  // namespace pixab

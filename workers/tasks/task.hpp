@@ -1,0 +1,91 @@
+// The task interface: what a kind of experiment adds to the common per-row work (read, preprocess, pick the
+// target, run every CAM method, score every metric). The pipeline and the item processor know tasks only
+// through it and the registry below; natural_task.cpp and sanity_task.cpp are the implementations.
+#pragma once
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/dataset.hpp"
+#include "io/model.hpp"
+#include "workers/cams/cam_method.hpp"
+#include "workers/tasks/row_arrays.hpp"
+
+namespace pixab {
+
+// One row of the results file: a source item, and which of its rows this is. A task that makes several rows
+// of one item (an image with k adversarial patches) gives them ids such as "<item id>#t<k>"; the ids depend
+// only on the item and the configuration, so every rank and every attempt makes the same rows.
+struct TaskRow {
+  DatasetItem item;
+  std::string id;
+  int index = 0;  // 0 .. rows of the item - 1
+};
+
+// (method id, L [B,h,w]) of a batch, in method order.
+using MethodMaps = std::vector<std::pair<std::string, torch::Tensor>>;
+// (in-file path, [B, row shape...]) of a batch: what the item processor writes into the rows' arrays once the
+// whole batch has succeeded.
+using BatchArrays = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// The settings tasks read (config keys: task, sanity.stages, seed).
+struct TaskSettings {
+  int sanity_stages = 0;   // 0: one stage per parameter group of the model
+  std::uint64_t seed = 0;  // of every random draw of a task
+};
+
+// Which of `pixab report`'s tables a task's files feed, and which figures `pixab render` draws of them.
+enum class TaskReport {
+  kExplanationQuality,  // Tables 3-5 and localisation from /metrics; explanation figures and curves
+  kSanity,              // the Spearman and SSIM tables from /sanity; the sanity grids
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+
+  // The rows of one source item, in order; the default is one row with the item's id.
+  virtual std::vector<TaskRow> rows_of(const DatasetItem& item) const;
+
+  // Declares the task's own per-row arrays for these methods (the methods' maps and the metrics are declared
+  // by the item processor for every task).
+  virtual void declare_arrays(const std::vector<std::string>& method_ids, ArraySpecs& specs) const;
+
+  // May replace the model inputs [B,C,H,W] of a batch of rows before the CAM batch is built (an adversarial
+  // task puts its examples there); the default keeps them.
+  virtual torch::Tensor prepare_inputs(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const;
+
+  // The task's own arrays for a batch whose methods have run (`maps`: every method's maps on `batch`), each
+  // of a path it declared; the default adds none.
+  virtual BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, const CamBatch& batch,
+                                   const MethodMaps& maps) const;
+
+  // Text attributes the task records on the results file's root (the sanity check's stage names).
+  virtual std::map<std::string, std::string> attributes() const { return {}; }
+};
+
+// What the registry knows of a task before one is made.
+struct TaskInfo {
+  std::string name;
+  std::string summary;               // for `pixab run --help`
+  bool every_metric_by_default;      // metrics = [] means every metric (else none)
+  TaskReport report;
+};
+
+// The tasks this build implements, in the order `--help` lists them.
+const std::vector<TaskInfo>& implemented_tasks();
+
+// The registry entry of `name`; nullptr when this build has no such task (a file from a newer pixab).
+const TaskInfo* find_task(const std::string& name);
+
+// ConfigError naming the implemented tasks for an unknown name, or for settings the model cannot satisfy.
+std::unique_ptr<Task> make_task(const std::string& name, const Model& model, const TaskSettings& settings);
+
+}  // namespace pixab
