@@ -123,7 +123,7 @@ std::vector<float> box_rows(const std::vector<ItemRecord>& items, std::size_t ca
 }
 
 // Caught before the file is created, so that a caller's mistake does not look like a disk problem.
-std::vector<hsize_t> checked_array_dims(const std::string& path, const FloatArray& array) {
+std::vector<hsize_t> checked_array_dims(const std::string& path, const TypedArray& array) {
   const std::string absolute = absolute_object_path(path);
   const std::string items_group = absolute_object_path(kItemsGroup);
   if (absolute == "/" || absolute == items_group || absolute.rfind(items_group + "/", 0) == 0) {
@@ -131,10 +131,10 @@ std::vector<hsize_t> checked_array_dims(const std::string& path, const FloatArra
   }
   if (array.shape.empty()) throw IoError("array '" + path + "' has no shape");
   const std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
-  if (element_count(dims) != array.values.size()) {
+  if (element_count(dims) != array.element_count()) {
     throw IoError("array '" + path + "' has shape " + dims_text(dims) + " (" +
                   std::to_string(element_count(dims)) + " values) but holds " +
-                  std::to_string(array.values.size()) + " values");
+                  std::to_string(array.element_count()) + " values");
   }
   return dims;
 }
@@ -218,15 +218,10 @@ std::vector<ItemRecord> read_items(const Handle& file) {
   return items;
 }
 
-bool is_float32(const Handle& dataset) {
-  const Handle type(H5Dget_type(dataset.id()), dataset.site(), "get the datatype");
-  return check(H5Tget_class(type.id()), dataset.site(), "get the type class") == H5T_FLOAT &&
-         check(H5Tget_size(type.id()), dataset.site(), "get the element size") == sizeof(float);
-}
-
-// Every float32 dataset below `group` except the item table, keyed by its path without the leading "/".
-void read_float_arrays(const Handle& group, const std::string& prefix,
-                       std::map<std::string, FloatArray>& arrays) {
+// Calls visit(path, dataset) for every dataset below `group` except the item table, its path without the
+// leading "/", in name order.
+void for_each_array(const Handle& group, const std::string& prefix,
+                    const std::function<void(const std::string&, const Handle&)>& visit) {
   for (const std::string& name : child_link_names(group)) {
     const std::string path = prefix.empty() ? name : prefix + "/" + name;
     if (path == kItemsGroup) continue;
@@ -234,13 +229,9 @@ void read_float_arrays(const Handle& group, const std::string& prefix,
     const Handle object(H5Oopen(group.id(), name.c_str(), H5P_DEFAULT), site, "open object");
     const H5I_type_t kind = check(H5Iget_type(object.id()), site, "get the object kind");
     if (kind == H5I_GROUP) {
-      read_float_arrays(object, path, arrays);
-    } else if (kind == H5I_DATASET && is_float32(object)) {
-      FloatArray array;
-      const std::vector<hsize_t> dims = dataset_dims(object);
-      array.shape.assign(dims.begin(), dims.end());
-      array.values = read_numeric_dataset<float>(object, element_count(dims));
-      arrays.emplace(path, std::move(array));
+      for_each_array(object, path, visit);
+    } else if (kind == H5I_DATASET) {
+      visit(path, object);
     }
   }
 }
@@ -253,13 +244,32 @@ bool is_hdf5_file(const std::string& path) {
 #endif
 }
 
+// An open results file and its root group; the errors name the file.
+struct OpenResultsFile {
+  Handle file, root;
+};
+
+OpenResultsFile open_results_file(const std::string& path) {
+  hdf5::silence_error_printing();
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw IoError("cannot read results file '" + path + "': it does not exist or is not a regular file");
+  }
+  if (!is_hdf5_file(path)) throw IoError("cannot read results file '" + path + "': not an HDF5 file");
+  const Site site{path, "/"};
+  OpenResultsFile opened;
+  opened.file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), site, "open file");
+  opened.root = Handle(H5Gopen2(opened.file.id(), "/", H5P_DEFAULT), site, "open the root group");
+  return opened;
+}
+
 }  // namespace
 
 struct ResultsFileWriter::State {
   std::string path, temporary_path, directory;
   std::uint64_t items = 0;
   std::size_t box_capacity = 1;
-  std::map<std::string, std::vector<hsize_t>> array_shapes;
+  std::map<std::string, ArrayLayout> layout;
   Handle file;
   std::map<std::string, Handle> datasets;  // by in-file path: the item columns and the arrays
   bool committed = false;
@@ -280,8 +290,7 @@ struct ResultsFileWriter::State {
 };
 
 ResultsFileWriter::ResultsFileWriter(std::string path, std::uint64_t items,
-                                     const std::map<std::string, std::vector<std::uint64_t>>& array_shapes,
-                                     std::size_t box_capacity)
+                                     const std::map<std::string, ArrayLayout>& layout, std::size_t box_capacity)
     : state_(std::make_unique<State>()) {
   hdf5::silence_error_printing();
   State& st = *state_;
@@ -298,25 +307,25 @@ ResultsFileWriter::ResultsFileWriter(std::string path, std::uint64_t items,
     std::filesystem::remove(st.temporary_path, ignored);
   };
   try {
-    create(array_shapes);
+    create(layout);
   } catch (...) {
     discard();
     throw;
   }
 }
 
-void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint64_t>>& array_shapes) {
+void ResultsFileWriter::create(const std::map<std::string, ArrayLayout>& layout) {
   State& st = *state_;
   const std::uint64_t items = st.items;
   st.guarded([&] {
-    for (const auto& [array_path, shape] : array_shapes) {
+    for (const auto& [array_path, array_layout] : layout) {
       const std::string absolute = absolute_object_path(array_path);
       const std::string items_group = absolute_object_path(kItemsGroup);
       if (absolute == "/" || absolute == items_group || absolute.rfind(items_group + "/", 0) == 0) {
         throw IoError("array path '" + array_path + "' is empty or inside /items, which holds the item table");
       }
-      if (shape.empty()) throw IoError("array '" + array_path + "' has no shape");
-      st.array_shapes[array_path] = std::vector<hsize_t>(shape.begin(), shape.end());
+      if (array_layout.shape.empty()) throw IoError("array '" + array_path + "' has no shape");
+      st.layout[array_path] = array_layout;
     }
     std::filesystem::path directory = std::filesystem::path(st.path).parent_path();
     st.directory = directory.empty() ? "." : directory.string();
@@ -336,8 +345,10 @@ void ResultsFileWriter::create(const std::map<std::string, std::vector<std::uint
     for (const auto& c : kFloatColumns) column(c.name, numeric_types<float>().stored, {items});
     column(kBoxesDataset, numeric_types<float>().stored, {items, st.box_capacity, kBoxCoordinates});
     column(kBoxCountDataset, numeric_types<std::int32_t>().stored, {items});
-    for (const auto& [array_path, dims] : st.array_shapes)
-      st.datasets[array_path] = create_dataset(st.file, array_path, numeric_types<float>().stored, dims);
+    for (const auto& [array_path, array_layout] : st.layout) {
+      const std::vector<hsize_t> dims(array_layout.shape.begin(), array_layout.shape.end());
+      st.datasets[array_path] = create_dataset(st.file, array_path, numeric_types(array_layout.dtype).stored, dims);
+    }
   });
 }
 
@@ -379,18 +390,20 @@ void ResultsFileWriter::write(std::uint64_t first_row, const ResultsData& part) 
     write_numeric_rows(st.dataset(items_path(kBoxCountDataset)), first_row, counts, rows);
 
     for (const auto& [array_path, array] : part.arrays) {
-      const auto layout = st.array_shapes.find(array_path);
-      if (layout == st.array_shapes.end()) {
+      const auto layout = st.layout.find(array_path);
+      if (layout == st.layout.end()) {
         throw IoError("array '" + array_path + "' is not in the file's layout");
       }
       const std::vector<hsize_t> dims = checked_array_dims(array_path, array);
-      std::vector<hsize_t> expected = layout->second;
-      expected[0] = dims[0];
-      if (dims != expected) {
-        throw IoError("array '" + array_path + "' has shape " + dims_text(dims) + ", expected " +
-                      dims_text(expected));
+      ArrayLayout expected = layout->second;
+      expected.shape[0] = dims[0];
+      if (array.dtype() != expected.dtype || array.shape != expected.shape) {
+        throw IoError("array '" + array_path + "' is " + dtype_name(array.dtype()) + " of shape " +
+                      shape_text(array.shape) + ", expected " + dtype_name(expected.dtype) + " of shape " +
+                      shape_text(expected.shape));
       }
-      write_numeric_rows(st.dataset(array_path), first_row, array.values, dims[0]);
+      hdf5::write_rows(st.dataset(array_path), numeric_types(array.dtype()).memory, first_row, dims[0],
+                       array.data());
     }
   });
 }
@@ -416,18 +429,18 @@ void ResultsFileWriter::commit(const std::map<std::string, std::string>& text_at
 }
 
 void write_results_file(const std::string& path, const ResultsData& data) {
-  std::map<std::string, std::vector<std::uint64_t>> array_shapes;
+  std::map<std::string, ArrayLayout> layout;
   for (const auto& [array_path, array] : data.arrays) {
     try {
       checked_array_dims(array_path, array);  // before the file is created
     } catch (const Error& error) {
       throw IoError("cannot write results file '" + path + "': " + error.what());
     }
-    array_shapes[array_path] = array.shape;
+    layout[array_path] = ArrayLayout{array.dtype(), array.shape};
   }
   std::size_t box_capacity = 1;
   for (const ItemRecord& item : data.items) box_capacity = std::max(box_capacity, item.boxes.size());
-  ResultsFileWriter writer(path, data.items.size(), array_shapes, box_capacity);
+  ResultsFileWriter writer(path, data.items.size(), layout, box_capacity);
   writer.write(0, data);
   writer.commit(data.text_attributes, data.int_attributes);
 }
@@ -446,22 +459,66 @@ ResultsData read_results_attributes(const std::string& path) {
   return data;
 }
 
-ResultsData read_results_file(const std::string& path) {
-  hdf5::silence_error_printing();
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    throw IoError("cannot read results file '" + path + "': it does not exist or is not a regular file");
-  }
-  if (!is_hdf5_file(path)) throw IoError("cannot read results file '" + path + "': not an HDF5 file");
+ArraySelection ArraySelection::all() {
+  return ArraySelection([](const std::string&) { return true; });
+}
 
-  const Site site{path, "/"};
-  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), site, "open file");
-  const Handle root(H5Gopen2(file.id(), "/", H5P_DEFAULT), site, "open the root group");
+ArraySelection ArraySelection::paths(std::vector<std::string> paths) {
+  std::sort(paths.begin(), paths.end());
+  return ArraySelection([paths = std::move(paths)](const std::string& path) {
+    return std::binary_search(paths.begin(), paths.end(), path);
+  });
+}
+
+ArraySelection ArraySelection::matching(std::function<bool(const std::string&)> wanted) {
+  return ArraySelection(std::move(wanted));
+}
+
+ResultsData read_results_file(const std::string& path, const ArraySelection& arrays) {
+  const OpenResultsFile opened = open_results_file(path);
   ResultsData data;
-  data.items = read_items(file);
-  read_float_arrays(root, "", data.arrays);
-  hdf5::read_scalar_attributes(root, data.text_attributes, data.int_attributes);
+  data.items = read_items(opened.file);
+  for_each_array(opened.root, "", [&](const std::string& array_path, const Handle& dataset) {
+    if (arrays.includes(array_path)) {
+      data.arrays.emplace(array_path, hdf5::read_typed_dataset(dataset));
+    } else {
+      hdf5::dataset_dtype(dataset);  // refuses an element type pixab cannot read, selected or not
+    }
+  });
+  hdf5::read_scalar_attributes(opened.root, data.text_attributes, data.int_attributes);
   return data;
+}
+
+std::map<std::string, ArrayLayout> read_results_layout(const std::string& path) {
+  const OpenResultsFile opened = open_results_file(path);
+  std::map<std::string, ArrayLayout> layout;
+  for_each_array(opened.root, "", [&](const std::string& array_path, const Handle& dataset) {
+    const std::vector<hsize_t> dims = dataset_dims(dataset);
+    layout[array_path] = ArrayLayout{hdf5::dataset_dtype(dataset), std::vector<std::uint64_t>(dims.begin(), dims.end())};
+  });
+  return layout;
+}
+
+ResultsSummary read_results_summary(const std::string& path) {
+  const OpenResultsFile opened = open_results_file(path);
+  ResultsSummary summary;
+  const Handle ids = open_dataset(opened.file, items_path(kStringColumns[0].name));
+  const std::vector<hsize_t> dims = dataset_dims(ids);
+  if (dims.size() != 1) {
+    throw IoError("dataset '" + ids.site().object + "' in '" + ids.site().file + "' has shape " +
+                  dims_text(dims) + ", expected one dimension (the item count)");
+  }
+  summary.ids = read_string_dataset(ids, dims[0]);
+  const Handle box_count = open_item_column(opened.file, kBoxCountDataset, dims[0]);
+  for (const std::int32_t count : read_numeric_dataset<std::int32_t>(box_count, dims[0])) {
+    if (count < 0) {
+      throw IoError("'" + box_count.site().object + "' in '" + path + "' gives " + std::to_string(count) +
+                    " boxes for an item");
+    }
+    summary.box_counts.push_back(static_cast<std::size_t>(count));
+  }
+  hdf5::read_scalar_attributes(opened.root, summary.text_attributes, summary.int_attributes);
+  return summary;
 }
 
 }  // namespace pixab

@@ -199,7 +199,7 @@ void commit_chunk(const JobFiles& files, const Manifest& manifest, std::size_t c
   for (auto& [path, array] : done.arrays) {
     std::vector<std::uint64_t> shape{rows};
     shape.insert(shape.end(), array.row_shape.begin(), array.row_shape.end());
-    data.arrays[path] = FloatArray{std::move(shape), std::move(array.values)};
+    data.arrays[path] = TypedArray(std::move(shape), std::move(array.values));
   }
   data.int_attributes["first_row"] = static_cast<std::int64_t>(manifest.chunk_rows(chunk).first);
   data.int_attributes["chunk"] = static_cast<std::int64_t>(chunk);
