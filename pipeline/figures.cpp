@@ -24,7 +24,7 @@
 #include "io/model_meta.hpp"
 #include "io/results_file.hpp"
 #include "pipeline/command.hpp"
-#include "pipeline/report_tables.hpp"
+#include "pipeline/results_view.hpp"
 #include "pipeline/run.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/figure.hpp"
@@ -149,25 +149,28 @@ std::string figure_file_name(const std::string& item_id) {
   return name + ".png";
 }
 
-// The array at `path`, checked to be `expected` (e.g. "[items, h, w]"): `rank` dimensions, the first one per
-// item, the others at least `min_extent`. IoError naming the file and the path otherwise.
-const FloatArray& per_item_array(const ResultsData& data, const std::string& file, const std::string& path,
+// The array at `path`, checked to be `expected` (e.g. "[items, h, w]"): float32, `rank` dimensions, the first
+// one per item, the others at least `min_extent`. IoError naming the file and the path otherwise.
+const TypedArray& per_item_array(const ResultsData& data, const std::string& file, const std::string& path,
                                  std::size_t rank, std::uint64_t min_extent, const std::string& expected) {
-  const FloatArray& array = data.arrays.at(path);
+  const TypedArray& array = data.arrays.at(path);
   const auto& shape = array.shape;
   const bool fits =
-      shape.size() == rank && shape[0] == data.items.size() &&
+      array.dtype() == DType::kFloat32 && shape.size() == rank && shape[0] == data.items.size() &&
       std::all_of(shape.begin() + 1, shape.end(), [&](std::uint64_t n) { return n >= min_extent; });
-  if (!fits) throw IoError("results " + file + ": " + path + " is not an " + expected + " array");
+  if (!fits) {
+    throw IoError("results " + file + ": " + path + " is not an " + expected + " array" +
+                  (array.dtype() == DType::kFloat32 ? "" : std::string(" of float32")));
+  }
   return array;
 }
 
 // Map number `index` of an array whose last two dimensions are a map's h x w (maps/<method> [N,h,w]: the
 // item's row; sanity/<method>/maps [N,S,h,w]: row * S + stage), as an owning CV_32FC1 matrix.
-cv::Mat map_at(const FloatArray& array, std::size_t index) {
+cv::Mat map_at(const TypedArray& array, std::size_t index) {
   const std::size_t rank = array.shape.size();
   const int height = static_cast<int>(array.shape[rank - 2]), width = static_cast<int>(array.shape[rank - 1]);
-  const float* values = array.values.data() + index * array.shape[rank - 2] * array.shape[rank - 1];
+  const float* values = array.floats().data() + index * array.shape[rank - 2] * array.shape[rank - 1];
   return cv::Mat(height, width, CV_32FC1, const_cast<float*>(values)).clone();
 }
 
@@ -189,12 +192,13 @@ const std::array<CurveKind, 2> kCurveKinds{{
 }};
 
 // The mean of the finite values of a per-item metric over `rows`; NaN when none is finite.
-double mean_over_rows(const FloatArray& metric, const std::vector<std::size_t>& rows) {
+double mean_over_rows(const TypedArray& metric, const std::vector<std::size_t>& rows) {
+  const std::vector<float>& values = metric.floats();
   double sum = 0.0;
   std::size_t count = 0;
   for (std::size_t row : rows) {
-    if (!std::isfinite(metric.values[row])) continue;
-    sum += metric.values[row];
+    if (!std::isfinite(values[row])) continue;
+    sum += values[row];
     ++count;
   }
   return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
@@ -210,8 +214,8 @@ std::optional<CurvePlot> curve_plot(const ResultsData& data, const std::string& 
   for (const auto& method : methods) {
     const std::string path = "curves/" + method + "/" + kind.name;
     if (!data.arrays.count(path)) continue;
-    const FloatArray& curves = per_item_array(data, file, path, 2, 2, "[items, steps+1]");
-    const MeanCurve mean = mean_curve(curves.values, curves.shape[1], item_ok);
+    const TypedArray& curves = per_item_array(data, file, path, 2, 2, "[items, steps+1]");
+    const MeanCurve mean = mean_curve(curves.floats(), curves.shape[1], item_ok);
     double auc = std::numeric_limits<double>::quiet_NaN();
     if (const std::string auc_path = "metrics/" + method + "/" + kind.name + "_auc";
         data.arrays.count(auc_path))
@@ -248,7 +252,7 @@ SanityArrays sanity_arrays(const ResultsData& data, const std::string& file,
   for (const auto& method : methods) {
     const std::string path = "sanity/" + method + "/maps";
     if (!data.arrays.count(path)) continue;
-    const FloatArray& maps = per_item_array(data, file, path, 4, 1, "[items, stages, h, w]");
+    const TypedArray& maps = per_item_array(data, file, path, 4, 1, "[items, stages, h, w]");
     if (stages != 0 && maps.shape[1] != stages) {
       throw IoError(fmt::format("results {}: {} has {} stages, the other methods {}", file, path,
                                 maps.shape[1], stages));
@@ -275,7 +279,7 @@ std::string sanity_caption(const ResultsData& data, const std::string& method, s
   for (const auto& [score, name] : {std::pair{"spearman", "rho"}, std::pair{"ssim", "ssim"}}) {
     const auto it = data.arrays.find("sanity/" + method + "/" + score);
     if (it == data.arrays.end()) continue;
-    parts.push_back(fmt::format("{} {:.2f}", name, it->second.values[row * it->second.shape[1] + stage]));
+    parts.push_back(fmt::format("{} {:.2f}", name, it->second.floats()[row * it->second.shape[1] + stage]));
   }
   return fmt::format("{}", fmt::join(parts, " "));
 }
@@ -305,8 +309,25 @@ std::vector<FigureGridRow> sanity_grid(const ResultsData& data, const SanityArra
 
 // ---- render
 
+// The arrays render draws or prints, for every method with maps: its maps, its deletion / insertion curves and
+// their AUC metrics, its sanity maps and scores. The others (other metrics, weights) are not read.
+ArraySelection rendered_arrays(const std::string& file) {
+  std::vector<std::string> paths;
+  for (const auto& [path, layout] : read_results_layout(file)) {
+    if (path.rfind("maps/", 0) != 0) continue;
+    const std::string method = path.substr(5);
+    paths.push_back(path);
+    for (const CurveKind& kind : kCurveKinds) {
+      paths.push_back("curves/" + method + "/" + kind.name);
+      paths.push_back("metrics/" + method + "/" + kind.name + "_auc");
+    }
+    for (const char* sanity : {"maps", "spearman", "ssim"}) paths.push_back("sanity/" + method + "/" + sanity);
+  }
+  return ArraySelection::paths(std::move(paths));
+}
+
 int render(const RenderOptions& options) {
-  const ResultsData data = read_results_file(options.results);
+  const ResultsData data = read_results_file(options.results, rendered_arrays(options.results));
   const auto meta_text = data.text_attributes.find("model_meta");
   if (meta_text == data.text_attributes.end()) {
     throw IoError("results " + options.results + ": no model_meta attribute (not written by pixab run)");

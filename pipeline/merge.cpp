@@ -1,4 +1,5 @@
-// Merging chunk files (see merge.hpp): one pass to check every chunk and size the file, one to copy.
+// Merging chunk files (see merge.hpp): one pass over their metadata to check every chunk and size the file, one
+// to copy their data, each chunk read once.
 #include "pipeline/merge.hpp"
 
 #include <algorithm>
@@ -11,18 +12,18 @@ namespace pixab {
 namespace {
 
 // A chunk file's rows must be exactly the manifest's rows of that chunk.
-void check_chunk(const ResultsData& chunk, const Manifest& manifest, std::size_t index, const std::string& path) {
+void check_chunk(const ResultsSummary& chunk, const Manifest& manifest, std::size_t index, const std::string& path) {
   const auto [first, count] = manifest.chunk_rows(index);
   const auto first_row = chunk.int_attributes.find("first_row");
   const auto hash = chunk.text_attributes.find("manifest_sha256");
   if (first_row == chunk.int_attributes.end() || static_cast<std::size_t>(first_row->second) != first ||
-      hash == chunk.text_attributes.end() || hash->second != manifest.sha256 || chunk.items.size() != count) {
+      hash == chunk.text_attributes.end() || hash->second != manifest.sha256 || chunk.ids.size() != count) {
     throw IoError("chunk file " + path + " does not hold rows " + std::to_string(first) + ".." +
                   std::to_string(first + count) + " of this manifest");
   }
   for (std::size_t i = 0; i < count; ++i) {
-    if (chunk.items[i].id != manifest.rows[first + i].id) {
-      throw IoError("chunk file " + path + ": row " + std::to_string(first + i) + " is '" + chunk.items[i].id +
+    if (chunk.ids[i] != manifest.rows[first + i].id) {
+      throw IoError("chunk file " + path + ": row " + std::to_string(first + i) + " is '" + chunk.ids[i] +
                     "', the manifest says '" + manifest.rows[first + i].id + "'");
     }
   }
@@ -33,33 +34,37 @@ void check_chunk(const ResultsData& chunk, const Manifest& manifest, std::size_t
 MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
                          const std::map<std::string, std::string>& text_attributes,
                          std::map<std::string, std::int64_t> int_attributes) {
-  MergeCounts counts;
+  // First pass, metadata only: every chunk is checked and the file sized before anything is written.
   std::size_t box_capacity = 1;
-  std::map<std::string, std::vector<std::uint64_t>> shapes;
+  std::map<std::string, ArrayLayout> layout;
   for (std::size_t c = 0; c < manifest.chunk_count(); ++c) {
     const std::string path = files.chunk_path(c);
-    const ResultsData chunk = read_results_file(path);  // IoError naming the file when it is missing
+    const ResultsSummary chunk = read_results_summary(path);  // IoError naming the file when it is missing
     check_chunk(chunk, manifest, c, path);
-    for (const ItemRecord& item : chunk.items) {
-      (item.status == ItemStatus::kOk ? counts.items_ok : counts.items_failed) += 1;
-      box_capacity = std::max(box_capacity, item.boxes.size());
-    }
-    for (const auto& [array_path, array] : chunk.arrays) {
-      std::vector<std::uint64_t> shape = array.shape;
-      shape[0] = manifest.rows.size();
-      const auto [known, inserted] = shapes.emplace(array_path, shape);
-      if ((!inserted && known->second != shape) || (c > 0 && inserted)) {
+    for (const std::size_t boxes : chunk.box_counts) box_capacity = std::max(box_capacity, boxes);
+    const std::map<std::string, ArrayLayout> arrays = read_results_layout(path);
+    for (const auto& [array_path, array] : arrays) {
+      if (array.shape.empty())
+        throw IoError("chunk file " + path + ": array " + array_path + " has no row (item) dimension");
+      ArrayLayout whole = array;
+      whole.shape[0] = manifest.rows.size();
+      const auto [known, inserted] = layout.emplace(array_path, whole);
+      if ((!inserted && known->second != whole) || (c > 0 && inserted)) {
         throw IoError("chunk file " + path + ": array " + array_path + " differs from the first chunk's arrays");
       }
     }
-    if (c > 0 && chunk.arrays.size() != shapes.size()) {
+    if (c > 0 && arrays.size() != layout.size()) {
       throw IoError("chunk file " + path + " lacks arrays the first chunk has");
     }
   }
 
-  ResultsFileWriter writer(files.out(), manifest.rows.size(), shapes, box_capacity);
+  // Second pass: each chunk read once, written, dropped.
+  MergeCounts counts;
+  ResultsFileWriter writer(files.out(), manifest.rows.size(), layout, box_capacity);
   for (std::size_t c = 0; c < manifest.chunk_count(); ++c) {
-    ResultsData chunk = read_results_file(files.chunk_path(c));
+    const ResultsData chunk = read_results_file(files.chunk_path(c));
+    for (const ItemRecord& item : chunk.items)
+      (item.status == ItemStatus::kOk ? counts.items_ok : counts.items_failed) += 1;
     writer.write(manifest.chunk_rows(c).first, chunk);
   }
   int_attributes["items_total"] = static_cast<std::int64_t>(manifest.rows.size());

@@ -2,20 +2,16 @@
 #include "pipeline/report_tables.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
 #include <limits>
-#include <map>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <variant>
 
-#include "io/error.hpp"
 #include "workers/tasks/task.hpp"
 
 namespace pixab {
@@ -86,68 +82,6 @@ constexpr const char* kSanityNote =
     "Not marked: a method passes when its similarity to the original map falls towards 0 as more of the "
     "model is randomised, which is read along a row, not compared down a column.";
 
-// "<group>/<method>/<name>", the layout of every array the report tabulates.
-struct ArrayPath {
-  std::string group, method, name;
-};
-
-std::optional<ArrayPath> parse_array_path(const std::string& path) {
-  const auto first = path.find('/');
-  const auto last = path.rfind('/');
-  if (first == std::string::npos || first == last || last == path.size() - 1) return std::nullopt;
-  ArrayPath parsed{path.substr(0, first), path.substr(first + 1, last - first - 1), path.substr(last + 1)};
-  if (parsed.method.empty() || parsed.method.find('/') != std::string::npos) return std::nullopt;
-  return parsed;
-}
-
-// Metrics are one value per item; sanity correlations one per item and stage. The maps are not tabulated.
-std::optional<std::size_t> tabulated_rank(const std::string& path) {
-  const auto parsed = parse_array_path(path);
-  if (!parsed) return std::nullopt;
-  if (parsed->group == "metrics") return 1;
-  if (parsed->group == "sanity" && (parsed->name == "spearman" || parsed->name == "ssim")) return 2;
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ',');) {
-    const auto begin = part.find_first_not_of(" \t");
-    if (begin != std::string::npos)
-      parts.push_back(part.substr(begin, part.find_last_not_of(" \t") - begin + 1));
-  }
-  return parts;
-}
-
-namespace {
-
-ReportInput load_report_input(const std::string& path) {
-  ReportInput input{path, "", "", read_results_file(path)};
-  ResultsData& data = input.data;
-  // Only the tabulated arrays stay in memory: one file's maps can take gigabytes.
-  for (auto it = data.arrays.begin(); it != data.arrays.end();) {
-    const auto rank = tabulated_rank(it->first);
-    if (!rank) {
-      it = data.arrays.erase(it);
-      continue;
-    }
-    const std::vector<std::uint64_t>& shape = it->second.shape;
-    if (shape.size() != *rank || shape[0] != data.items.size()) {
-      throw IoError(fmt::format("{}: /{} has shape [{}], expected {} dimensions with {} rows (one per item)",
-                                path, it->first, fmt::join(shape, ", "), *rank, data.items.size()));
-    }
-    ++it;
-  }
-  input.task = text_attribute(data, "task");
-  if (input.task.empty()) input.task = "natural";
-  input.label = text_attribute(data, "dataset_label");
-  if (input.label.empty()) input.label = std::filesystem::path(path).stem().string();
-  return input;
-}
-
 // The files' `methods` attributes in file order, then methods found only in arrays, alphabetically.
 std::vector<std::string> method_order(const std::vector<ReportInput>& inputs) {
   std::vector<std::string> order;
@@ -160,7 +94,7 @@ std::vector<std::string> method_order(const std::vector<ReportInput>& inputs) {
   std::set<std::string> in_arrays;
   for (const ReportInput& input : inputs) {
     for (const auto& [path, array] : input.data.arrays) {
-      if (tabulated_rank(path)) in_arrays.insert(parse_array_path(path)->method);
+      if (tabulated_rank(path)) in_arrays.insert(parse_method_array_path(path)->method);
     }
   }
   for (const std::string& method : in_arrays) add(method);
@@ -169,7 +103,7 @@ std::vector<std::string> method_order(const std::vector<ReportInput>& inputs) {
 
 bool has_array_named(const ReportInput& input, const std::string& group, const std::string& name) {
   return std::any_of(input.data.arrays.begin(), input.data.arrays.end(), [&](const auto& entry) {
-    const auto parsed = parse_array_path(entry.first);
+    const auto parsed = parse_method_array_path(entry.first);
     return parsed && parsed->group == group && parsed->name == name;
   });
 }
@@ -189,15 +123,20 @@ std::optional<std::vector<double>> ok_item_values(const ColumnPlan& plan, const 
   const auto& arrays = plan.input->data.arrays;
   const auto it = arrays.find(plan.group + "/" + method + "/" + plan.name);
   if (it == arrays.end()) return std::nullopt;
-  const FloatArray& array = it->second;
+  const TypedArray& array = it->second;
   const std::size_t row_size = array.shape.size() > 1 ? array.shape[1] : 1;
   if (plan.index >= row_size) return std::nullopt;
   const std::vector<ItemRecord>& items = plan.input->data.items;
   std::vector<double> values;
-  for (std::size_t row = 0; row < items.size(); ++row) {
-    if (items[row].status == ItemStatus::kOk)
-      values.push_back(plan.scale * array.values[row * row_size + plan.index]);
-  }
+  // Metrics are float32 today; any element type of the schema tabulates the same way.
+  std::visit(
+      [&](const auto& elements) {
+        for (std::size_t row = 0; row < items.size(); ++row) {
+          if (items[row].status == ItemStatus::kOk)
+            values.push_back(plan.scale * static_cast<double>(elements[row * row_size + plan.index]));
+        }
+      },
+      array.values);
   return values;
 }
 
@@ -260,47 +199,6 @@ std::optional<ReportTable> make_table(ReportTable table, const std::vector<std::
 
 }  // namespace
 
-std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages) {
-  std::vector<std::string> names = split_list(text_attribute(data, "sanity_stages"));
-  if (names.size() == stages) return names;
-  if (!names.empty())
-    spdlog::warn("{}: sanity_stages names {} stages, the arrays have {}; numbering them", file, names.size(),
-                 stages);
-  names.clear();
-  for (std::size_t s = 1; s <= stages; ++s) names.push_back(std::to_string(s));
-  return names;
-}
-
-std::string text_attribute(const ResultsData& data, const std::string& key) {
-  const auto it = data.text_attributes.find(key);
-  return it == data.text_attributes.end() ? std::string() : it->second;
-}
-
-std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsData& data) {
-  std::map<int, std::size_t> by_code;
-  for (const ItemRecord& item : data.items) ++by_code[static_cast<int>(item.status)];
-  std::vector<std::pair<std::string, std::size_t>> counts;
-  for (const auto& [code, count] : by_code)
-    counts.emplace_back(item_status_name(static_cast<ItemStatus>(code)), count);
-  return counts;
-}
-
-std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths) {
-  std::vector<ReportInput> inputs;
-  // Files of different tasks never share a table, so a label only needs to be unique within its task; a
-  // renamed label would change the cell keys, and so the intervals, of a file that collides with nothing.
-  std::map<std::string, std::set<std::string>> labels_by_task;
-  for (const std::string& path : paths) {
-    ReportInput input = load_report_input(path);
-    std::set<std::string>& labels = labels_by_task[input.task];
-    const std::string wanted = input.label;
-    for (int copy = 2; labels.count(input.label); ++copy) input.label = fmt::format("{}-{}", wanted, copy);
-    labels.insert(input.label);
-    inputs.push_back(std::move(input));
-  }
-  return inputs;
-}
-
 namespace {
 
 // Which tables a file feeds: its task's, from the task registry; none for a task this build does not know.
@@ -346,7 +244,7 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
     for (const SanityMeasure& measure : kSanityMeasures) {
       std::size_t stages = 0;
       for (const auto& [path, array] : input.data.arrays) {
-        const auto parsed = parse_array_path(path);
+        const auto parsed = parse_method_array_path(path);
         if (parsed && parsed->group == "sanity" && parsed->name == measure.name && array.shape.size() == 2)
           stages = std::max<std::size_t>(stages, array.shape[1]);
       }

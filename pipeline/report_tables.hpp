@@ -4,10 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "io/results_file.hpp"
+#include "pipeline/results_view.hpp"
 #include "pipeline/statistics.hpp"
 
 namespace pixab {
@@ -16,32 +15,6 @@ struct BootstrapSettings {
   std::size_t samples = 1000;  // resamples per cell
   std::uint64_t seed = 0;      // mixed with each cell's key (cell_seed)
 };
-
-// One results file as the report sees it.
-struct ReportInput {
-  std::string path;
-  std::string label;  // column heading: the dataset_label attribute, else the file name's stem; unique
-  std::string task;   // the task attribute, "natural" when absent
-  ResultsData data;   // the items, attributes, /metrics and /sanity correlation arrays (maps are dropped)
-};
-
-// Reads the files (IoError naming the one that cannot be read or has arrays of the wrong length). A label
-// already taken by an earlier file of the same task gets "-2", "-3", ... appended, so every column and cell
-// key of a table stays distinct (a natural and a sanity file never share a table).
-std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths);
-
-// Item counts by status name, in status-code order (ok first); statuses without items are left out.
-std::vector<std::pair<std::string, std::size_t>> items_by_status(const ResultsData& data);
-
-// A text attribute, or "" when the file lacks it.
-std::string text_attribute(const ResultsData& data, const std::string& key);
-
-// The entries of a comma-joined attribute (`methods`, `sanity_stages`), trimmed, empty ones left out.
-std::vector<std::string> split_list(const std::string& text);
-
-// The names of a sanity file's `stages` stages: its sanity_stages attribute when that names them all, else
-// "1".."stages" (with a warning naming `file` when it names another count), so that no stage is mislabelled.
-std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages);
 
 struct ReportCell {
   MeanInterval value;

@@ -30,7 +30,7 @@ ResultsData results_with_items(const std::vector<ItemStatus>& statuses) {
   return data;
 }
 
-FloatArray column_of(std::vector<float> values) { return {{values.size()}, std::move(values)}; }
+TypedArray column_of(std::vector<float> values) { return {{values.size()}, std::move(values)}; }
 
 // IMGN: 4 items, the last failed (its values must never count). `methods` lists score_cam before grad_cam;
 // ablation_cam and activation_cam have arrays only.

@@ -8,6 +8,8 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "io/error.hpp"
@@ -50,13 +52,13 @@ std::string io_error_message(Call call) {
   return "";
 }
 
-FloatArray make_array(std::vector<std::uint64_t> shape, float first_value) {
-  FloatArray array;
+TypedArray make_array(std::vector<std::uint64_t> shape, float first_value) {
+  TypedArray array;
   array.shape = std::move(shape);
   std::uint64_t count = 1;
   for (const std::uint64_t dim : array.shape) count *= dim;
   for (std::uint64_t i = 0; i < count; ++i)
-    array.values.push_back(first_value + 0.25f * static_cast<float>(i));
+    array.floats().push_back(first_value + 0.25f * static_cast<float>(i));
   return array;
 }
 
@@ -93,11 +95,11 @@ ResultsData make_results() {
   one_box.boxes = {Box{10, 20, 30, 40}};
   data.items = {with_boxes, missing, one_box};
 
-  FloatArray maps = make_array({3, 2, 4}, 0.0f);
-  std::fill(maps.values.begin() + 8, maps.values.begin() + 16, kNaN);  // the failed item's row
+  TypedArray maps = make_array({3, 2, 4}, 0.0f);
+  std::fill(maps.floats().begin() + 8, maps.floats().begin() + 16, kNaN);  // the failed item's row
   data.arrays["maps/grad_cam"] = maps;
   data.arrays["maps/pixab_cam@no_relu"] = make_array({3, 2, 4}, 1.0f);
-  data.arrays["metrics/grad_cam/deletion_auc"] = FloatArray{{3}, {0.5f, kNaN, 0.25f}};
+  data.arrays["metrics/grad_cam/deletion_auc"] = TypedArray{{3}, {0.5f, kNaN, 0.25f}};
   data.arrays["curves/grad_cam/deletion"] = make_array({3, 11}, -2.0f);
   data.arrays["weights/grad_cam"] = make_array({3, 5}, 3.0f);
 
@@ -135,15 +137,15 @@ void expect_same_items(const std::vector<ItemRecord>& expected, const std::vecto
   }
 }
 
-void expect_same_arrays(const std::map<std::string, FloatArray>& expected,
-                        const std::map<std::string, FloatArray>& actual) {
+void expect_same_arrays(const std::map<std::string, TypedArray>& expected,
+                        const std::map<std::string, TypedArray>& actual) {
   ASSERT_EQ(expected.size(), actual.size());
   for (const auto& [path, array] : expected) {
     SCOPED_TRACE(path);
     const auto found = actual.find(path);
     ASSERT_NE(found, actual.end());
     EXPECT_EQ(array.shape, found->second.shape);
-    EXPECT_TRUE(same_floats(array.values, found->second.values));
+    EXPECT_TRUE(same_floats(array.floats(), found->second.floats()));
   }
 }
 
@@ -166,8 +168,8 @@ TEST(ResultsFile, EmptyRunIsWrittenAndReadBack) {
   const test::TempDir scratch("results_file");
   const std::string path = scratch.file("empty.h5");
   ResultsData written;
-  written.arrays["maps/grad_cam"] = FloatArray{{0, 8, 8}, {}};
-  written.arrays["metrics/grad_cam/insertion_auc"] = FloatArray{{0}, {}};
+  written.arrays["maps/grad_cam"] = TypedArray{{0, 8, 8}, {}};
+  written.arrays["metrics/grad_cam/insertion_auc"] = TypedArray{{0}, {}};
   written.int_attributes["items_total"] = 0;
   write_results_file(path, written);
 
@@ -203,8 +205,8 @@ TEST(ResultsFile, FailedWriteKeepsTheOldFileAndRemovesTheTemporary) {
 
   // "maps/a" is written as a dataset first (map order), so "maps/a/b" cannot get a group there.
   ResultsData conflicting;
-  conflicting.arrays["maps/a"] = FloatArray{{1}, {1.0f}};
-  conflicting.arrays["maps/a/b"] = FloatArray{{1}, {2.0f}};
+  conflicting.arrays["maps/a"] = TypedArray{{1}, {1.0f}};
+  conflicting.arrays["maps/a/b"] = TypedArray{{1}, {2.0f}};
   const std::string message = io_error_message([&] { write_results_file(path, conflicting); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("/maps/a/b"), std::string::npos) << message;
@@ -225,7 +227,7 @@ TEST(ResultsFile, ShapeValuesMismatchGivesIoErrorAndNoFile) {
   const test::TempDir scratch("results_file");
   const std::string path = scratch.file("results.h5");
   ResultsData data;
-  data.arrays["maps/grad_cam"] = FloatArray{{2, 3}, {1, 2, 3, 4, 5}};
+  data.arrays["maps/grad_cam"] = TypedArray{{2, 3}, {1, 2, 3, 4, 5}};
   const std::string message = io_error_message([&] { write_results_file(path, data); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("maps/grad_cam"), std::string::npos) << message;
@@ -235,7 +237,7 @@ TEST(ResultsFile, ShapeValuesMismatchGivesIoErrorAndNoFile) {
 TEST(ResultsFile, ArraysInsideTheItemTableAreRefused) {
   const test::TempDir scratch("results_file");
   ResultsData data;
-  data.arrays["items/extra"] = FloatArray{{1}, {1.0f}};
+  data.arrays["items/extra"] = TypedArray{{1}, {1.0f}};
   const std::string message = io_error_message([&] { write_results_file(scratch.file("results.h5"), data); });
   EXPECT_NE(message.find("items/extra"), std::string::npos) << message;
 }
@@ -277,10 +279,16 @@ ResultsData rows_of(const ResultsData& data, std::size_t first, std::size_t coun
   ResultsData part;
   part.items.assign(data.items.begin() + first, data.items.begin() + first + count);
   for (const auto& [path, array] : data.arrays) {
-    const std::size_t row = array.values.size() / array.shape[0];
-    FloatArray rows{array.shape, {}};
+    const std::size_t row = array.row_size();
+    TypedArray rows;
+    rows.shape = array.shape;
     rows.shape[0] = count;
-    rows.values.assign(array.values.begin() + first * row, array.values.begin() + (first + count) * row);
+    std::visit(
+        [&](const auto& values) {
+          rows.values = std::decay_t<decltype(values)>(values.begin() + first * row,
+                                                       values.begin() + (first + count) * row);
+        },
+        array.values);
     part.arrays[path] = rows;
   }
   return part;
@@ -289,9 +297,9 @@ ResultsData rows_of(const ResultsData& data, std::size_t first, std::size_t coun
 TEST(ResultsFileWriter, PartsInAnyOrderGiveTheWholeFile) {
   const test::TempDir scratch("results_writer");
   const ResultsData whole = make_results();
-  std::map<std::string, std::vector<std::uint64_t>> row_shapes;
+  std::map<std::string, ArrayLayout> row_shapes;
   for (const auto& [path, array] : whole.arrays)
-    row_shapes[path] = array.shape;
+    row_shapes[path] = {array.dtype(), array.shape};
   {
     ResultsFileWriter writer(scratch.file("parts.h5"), 3, row_shapes, 3);
     writer.write(2, rows_of(whole, 2, 1));
@@ -303,8 +311,8 @@ TEST(ResultsFileWriter, PartsInAnyOrderGiveTheWholeFile) {
   expect_same_items(whole.items, read.items);
   for (const auto& [path, array] : whole.arrays) {
     EXPECT_EQ(read.arrays.at(path).shape, array.shape) << path;
-    for (std::size_t i = 0; i < array.values.size(); ++i) {
-      const float a = array.values[i], b = read.arrays.at(path).values[i];
+    for (std::size_t i = 0; i < array.floats().size(); ++i) {
+      const float a = array.floats()[i], b = read.arrays.at(path).floats()[i];
       EXPECT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << path << "[" << i << "]";
     }
   }
@@ -315,7 +323,7 @@ TEST(ResultsFileWriter, RefusesRowsPastTheEndAndUnknownArraysAndLeavesNothingWit
   const test::TempDir scratch("results_writer");
   const ResultsData whole = make_results();
   {
-    ResultsFileWriter writer(scratch.file("bad.h5"), 2, {{"maps/grad_cam", {2, 2, 4}}}, 3);
+    ResultsFileWriter writer(scratch.file("bad.h5"), 2, {{"maps/grad_cam", {DType::kFloat32, {2, 2, 4}}}}, 3);
     ResultsData part = rows_of(whole, 0, 1);
     EXPECT_THROW(writer.write(0, part), IoError);  // holds arrays the layout lacks
     part.arrays = {{"maps/grad_cam", rows_of(whole, 0, 1).arrays.at("maps/grad_cam")}};

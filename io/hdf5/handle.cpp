@@ -1,5 +1,5 @@
 // Checked HDF5 C calls and RAII handles for HDF5 ids: every failure is one IoError naming file and object.
-#include "io/hdf5_check.hpp"
+#include "io/hdf5/handle.hpp"
 
 #include <utility>
 #include <vector>
