@@ -43,7 +43,7 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   }
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   methods_ = make_cam_methods(options_.methods, options_.cams);
-  need_gradients_ = any_needs_gradients(methods_);
+  needs_ = merged_needs(methods_);
   if (options_.task == "sanity") {
     sanity_ = std::make_unique<SanityCheck>(model_, options_.sanity_stages, options_.seed);
   } else if (options_.task != "natural") {
@@ -61,12 +61,11 @@ std::map<std::string, std::vector<std::uint64_t>> ItemProcessor::array_layout() 
   std::map<std::string, std::vector<std::uint64_t>> layout;
   for (const auto& method : methods_) {
     layout["maps/" + method->id()] = grid;
-    if (options_.store_weights && method->has_channel_weights()) {
+    if (options_.store_weights && method->spec().channel_weights) {
       layout["weights/" + method->id()] = {static_cast<std::uint64_t>(model_.feature_channels())};
     }
-    if (options_.store_pixab_maps && method->has_pixab_maps()) {
-      layout["pixab/" + method->id() + "/D"] = grid;
-      layout["pixab/" + method->id() + "/R"] = grid;
+    if (options_.store_pixab_maps) {
+      for (const auto& name : method->spec().extra_maps) layout["pixab/" + method->id() + "/" + name] = grid;
     }
     evaluator_.add_layout(method->id(), layout);
     if (sanity_) sanity_->add_layout(method->id(), layout);
@@ -155,7 +154,7 @@ void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, Pr
 void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out) const {
   std::vector<torch::Tensor> inputs;
   for (const Prepared* p : batch) inputs.push_back(p->input);
-  CamBatch cams(model_, torch::stack(inputs).to(model_.device()), need_gradients_);
+  CamBatch cams(model_, torch::stack(inputs).to(model_.device()), needs_);
 
   const auto probabilities = torch::softmax(cams.logits(), 1);
   const auto [top1_prob, top1] = probabilities.max(1);

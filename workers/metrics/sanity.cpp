@@ -162,7 +162,7 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
   std::vector<torch::Tensor> before;
   for (const auto& [id, map] : maps) before.push_back(explanation(map));
 
-  const bool gradients = any_needs_gradients(methods);
+  const BatchNeeds needs = merged_needs(methods);
   const std::size_t m_count = methods.size();
   std::vector<torch::Tensor> spearman(m_count), similarity(m_count), stage_maps(m_count);
   for (std::size_t m = 0; m < m_count; ++m) {
@@ -175,7 +175,7 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
   for (int64_t s = 0; s < stages; ++s) {
     const auto group = static_cast<std::size_t>(s);
     randomise_group(randomised.module(), groups_[group], group, seed_);
-    CamBatch batch(randomised, inputs, gradients);
+    CamBatch batch(randomised, inputs, needs);
     batch.set_targets(original.targets());
     for (std::size_t m = 0; m < m_count; ++m) {
       const torch::Tensor map = methods[m]->compute(batch).maps;
