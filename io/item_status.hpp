@@ -21,15 +21,13 @@ enum class ItemStatus : std::int8_t {
 };
 const char* item_status_name(ItemStatus status);
 
-// Warning bits stored in /items/flags.
+// Warning bits of the image readers stored in /items/flags. The CAM methods' bits (0 and 5) are in
+// workers/cams/cam_flags.hpp.
 enum ItemFlag : std::uint32_t {
-  kFlagAblationNegativeScore = 1u << 0,  // Ablation-CAM's score y <= 0: its weights change sign
   kFlagGrayscaleConverted = 1u << 1,
   kFlagAlphaDropped = 1u << 2,
   kFlagDepth16Converted = 1u << 3,
   kFlagCmykConverted = 1u << 4,
-  kFlagPixabNonPositiveScore =
-      1u << 5,  // a Pixab-CAM denominator (Y or Y~, logit score) <= 0: its terms flip sign
 };
 
 // An item that cannot be used: carries the status code stored in /items/status; the run goes on.

@@ -10,7 +10,7 @@
 #include "io/model.hpp"
 #include "pipeline/command.hpp"
 #include "pipeline/run.hpp"
-#include "workers/bench.hpp"
+#include "workers/bench/bench.hpp"
 
 namespace pixab {
 

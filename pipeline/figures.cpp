@@ -97,9 +97,8 @@ int explain(const ExplainOptions& options) {
   const Model model = Model::load(options.model, device);
   const auto methods =
       make_cam_methods(options.methods.empty() ? implemented_cam_methods() : options.methods);
-  const bool need_gradients = any_needs_gradients(methods);
-
-  CamBatch batch(model, to_model_input(image.rgb, model.meta()).unsqueeze(0).to(device), need_gradients);
+  CamBatch batch(model, to_model_input(image.rgb, model.meta()).unsqueeze(0).to(device),
+                 merged_needs(methods));
   const torch::Tensor probabilities = torch::softmax(batch.logits(), 1)[0];
   const int target = options.target.empty() ? static_cast<int>(probabilities.argmax().item<int64_t>())
                                             : resolve_target(options.target, model.meta());

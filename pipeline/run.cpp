@@ -23,6 +23,7 @@
 
 #include "io/error.hpp"
 #include "io/model.hpp"
+#include "io/process_status.hpp"
 #include "io/results_file.hpp"
 #include "io/sha256.hpp"
 #include "pipeline/chunk_claims.hpp"
@@ -33,7 +34,6 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
-#include "workers/bench.hpp"
 #include "workers/item_processor.hpp"
 
 namespace pixab {

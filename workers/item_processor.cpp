@@ -66,7 +66,7 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   }
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   methods_ = make_cam_methods(options_.methods, options_.cams);
-  need_gradients_ = any_needs_gradients(methods_);
+  needs_ = merged_needs(methods_);
 
   const std::vector<std::uint64_t> grid{static_cast<std::uint64_t>(model_.grid_height()),
                                         static_cast<std::uint64_t>(model_.grid_width())};
@@ -74,11 +74,11 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   for (const auto& method : methods_) {
     const std::string& id = ids.emplace_back(method->id());
     specs_.add({"maps/" + id, DType::kFloat32, grid});
-    if (options_.store_weights && method->has_channel_weights()) {
+    if (options_.store_weights && method->spec().channel_weights) {
       specs_.add({"weights/" + id, DType::kFloat32, {static_cast<std::uint64_t>(model_.feature_channels())}});
     }
-    if (options_.store_pixab_maps && method->has_pixab_maps()) {
-      for (const char* name : {"D", "R"}) specs_.add({"pixab/" + id + "/" + name, DType::kFloat32, grid});
+    if (options_.store_pixab_maps) {
+      for (const auto& name : method->spec().extra_maps) specs_.add({"pixab/" + id + "/" + name, DType::kFloat32, grid});
     }
     evaluator_.declare_arrays(id, specs_);
   }
@@ -208,7 +208,7 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     rows.push_back(p->row);
   }
   CamBatch cams(model_, task_->prepare_inputs(task_rows, torch::stack(inputs).to(model_.device())),
-                need_gradients_);
+                needs_);
 
   const auto probabilities = torch::softmax(cams.logits(), 1);
   const auto [top1_prob, top1] = probabilities.max(1);
@@ -242,7 +242,7 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     CamResult result = method->compute(cams);
     results.emplace_back("maps/" + method->id(), result.maps);
     maps.emplace_back(method->id(), result.maps);
-    if (options_.store_weights && method->has_channel_weights()) {
+    if (options_.store_weights && method->spec().channel_weights) {
       if (!result.weights.defined())
         throw std::logic_error("CAM method " + method->id() + " declares channel weights but gave none");
       results.emplace_back("weights/" + method->id(), result.weights);

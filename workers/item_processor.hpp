@@ -85,7 +85,7 @@ class ItemProcessor {
   ProcessOptions options_;
   ClassMatcher classes_;  // the dataset's class names -> the model's class indices
   std::vector<std::unique_ptr<CamMethod>> methods_;
-  bool need_gradients_ = false;
+  BatchNeeds needs_;  // of the methods, for every CamBatch
   MetricEvaluator evaluator_;
   std::unique_ptr<Task> task_;
   ArraySpecs specs_;

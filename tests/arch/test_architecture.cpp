@@ -70,7 +70,7 @@ TEST_F(Architecture, MethodsGiveMapsOfTheTargetLayersGrid) {
   // passes keep memory low on a CI machine; results do not depend on batch sizes.
   settings.head_batch_size = 64;
   const auto methods = make_cam_methods({"grad_cam", "ablation_cam", "pixab_cam"}, settings);
-  CamBatch batch(*model_, inputs_, any_needs_gradients(methods));
+  CamBatch batch(*model_, inputs_, merged_needs(methods));
   batch.set_targets(batch.logits().argmax(1));
   const int64_t images = inputs_.size(0), grid = under_test().grid;
   for (const auto& method : methods) {

@@ -5,7 +5,8 @@
 
 #include "io/error.hpp"
 #include "tests/unit/test_support.hpp"
-#include "workers/bench.hpp"
+#include "workers/bench/bench.hpp"
+#include "workers/bench/pass_replay.hpp"
 #include "workers/cams/cam_method.hpp"
 
 namespace pixab {
@@ -121,12 +122,43 @@ TEST_F(Bench, MetricsRowAddsTheMetricForwardPasses) {
   options_.metrics.steps = 4;
   const BenchReport report = run_bench(*model_, options_);
   EXPECT_EQ(report.whole_image_metrics.id, "whole_image_metrics");
-  // Per method: 1 masked image + 3 inner deletion steps + 3 inner insertion steps; per image: 1 blurred input.
-  // 2 * 7 + 1 = 15 forward passes on top of the whole image's (1 features, 1 + K head, 1 backward).
+  // Per method: 1 masked image + 3 inner deletion steps + 3 inner insertion steps; per image: 1 blurred
+  // input. 2 * 7 + 1 = 15 forward passes on top of the whole image's (1 features, 1 + K head, 1 backward).
   expect_passes(report.whole_image_metrics, 1, 1 + kChannels, 15, 1);
   EXPECT_GT(report.whole_image_metrics.ms_per_image, 0);
   options_.metrics.metrics.clear();
   EXPECT_TRUE(run_bench(*model_, options_).whole_image_metrics.id.empty());
+}
+
+TEST_F(Bench, PassCountsAreThoseOfTheRegistrysPlans) {
+  // Each method's row counts the CamBatch's passes for its declared needs and the passes its spec declares.
+  const BenchReport report = run_bench(*model_, options_);
+  for (const CamMethodSpec* spec : cam_method_specs()) {
+    PassPlan plan = batch_passes(spec->needs, options_.batch_size);
+    const PassPlan own = spec->passes(spec->id, options_.cams, *model_, options_.batch_size);
+    plan.insert(plan.end(), own.begin(), own.end());
+    const PassCounts expected = count_passes(plan, options_.batch_size);
+    expect_passes(row(report, spec->id), expected.features, expected.head, expected.forward,
+                  expected.backward);
+  }
+}
+
+TEST(BenchPlans, BatchPassesFollowTheNeeds) {
+  auto backward = [](const BatchNeeds& needs) { return count_passes(batch_passes(needs, 2), 2).backward; };
+  BatchNeeds needs;
+  const PassCounts plain = count_passes(batch_passes(needs, 2), 2);
+  EXPECT_DOUBLE_EQ(plain.features, 1);
+  EXPECT_DOUBLE_EQ(plain.head, 1);
+  EXPECT_DOUBLE_EQ(plain.backward, 0);
+  needs.zero_input_logits = needs.zero_activation_logits = true;  // the methods' own steps, not the batch's
+  EXPECT_DOUBLE_EQ(count_passes(batch_passes(needs, 2), 2).total(), 2);
+  needs.hessian_vector_product = true;  // a first backward keeping its graph, and the second
+  EXPECT_DOUBLE_EQ(backward(needs), 2);
+  needs.gradients = {ScoreKind::kLogit};  // the plain backward besides those two
+  EXPECT_DOUBLE_EQ(backward(needs), 3);
+  needs.gradients.insert(ScoreKind::kProbability);
+  EXPECT_DOUBLE_EQ(backward(needs), 4);
+  EXPECT_DOUBLE_EQ(count_passes(batch_passes(needs, 2), 2).head, 1);
 }
 
 TEST_F(Bench, RejectsImagesThatDoNotFillTheBatches) {

@@ -2,9 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/test_support.hpp"
-#include "workers/cams/activation_cam.hpp"
 #include "workers/cams/cam_math.hpp"
-#include "workers/cams/grad_cam.hpp"
+#include "workers/cams/cam_method.hpp"
 
 namespace pixab {
 namespace {
@@ -23,7 +22,7 @@ class HandCase : public ::testing::Test {
 
   CamBatch batch(std::int64_t target) {
     const auto a = torch::tensor({1.0f, 2.0f, 3.0f, 4.0f, 4.0f, 0.0f, 0.0f, 0.0f}).view({1, 2, 2, 2});
-    CamBatch b(*model_, a, /*need_gradients=*/true);
+    CamBatch b(*model_, a, BatchNeeds::logit_gradients());
     b.set_targets(torch::tensor({target}));
     return b;
   }
@@ -39,7 +38,7 @@ TEST_F(HandCase, LogitsAreTheLinearHead) {
 TEST_F(HandCase, GradCamWeightsAreHeadWeightsOverCellCount) {
   // Invariant: with a GAP + linear head, Grad-CAM's w_k = W_ck / (h*w) = (0.5, 2) / 4.
   auto b = batch(1);
-  const CamResult result = GradCam().compute(b);
+  const CamResult result = make_cam_method("grad_cam")->compute(b);
   test::expect_tensor_near(result.weights, torch::tensor({{0.125f, 0.5f}}), 1e-6);
   // CAM = 0.5 A^0 + 2 A^1 = [[8.5, 1], [1.5, 2]]; s(ReLU(CAM)) = (CAM - 1) / 7.5.
   test::expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {0.5f / 7.5f, 1.0f / 7.5f}}}), 1e-6);
@@ -48,7 +47,7 @@ TEST_F(HandCase, GradCamWeightsAreHeadWeightsOverCellCount) {
 TEST_F(HandCase, GradCamEqualsNormalisedClassActivationMapping) {
   // Zhou et al.'s CAM_ij = sum_k W_ck A^k_ij; for class 0: A^0 - A^1 = [[-3, 2], [3, 4]] -> ReLU -> / 4.
   auto b = batch(0);
-  const CamResult result = GradCam().compute(b);
+  const CamResult result = make_cam_method("grad_cam")->compute(b);
   test::expect_tensor_near(result.weights, torch::tensor({{0.25f, -0.25f}}), 1e-6);
   test::expect_tensor_near(result.maps, torch::tensor({{{0.0f, 0.5f}, {0.75f, 1.0f}}}), 1e-6);
 }
@@ -56,7 +55,7 @@ TEST_F(HandCase, GradCamEqualsNormalisedClassActivationMapping) {
 TEST_F(HandCase, ActivationCamSumsChannels) {
   // sum_k A^k = [[5, 2], [3, 4]] -> (x - 2) / 3.
   auto b = batch(1);
-  const CamResult result = ActivationCam().compute(b);
+  const CamResult result = make_cam_method("activation_cam")->compute(b);
   test::expect_tensor_near(result.maps, torch::tensor({{{1.0f, 0.0f}, {1.0f / 3.0f, 2.0f / 3.0f}}}), 1e-6);
   test::expect_tensor_near(result.weights, torch::ones({1, 2}), 1e-6);
 }
@@ -96,13 +95,13 @@ TEST(CamBatchSharing, BatchedResultsEqualOneByOne) {
       "cams-batch", test::kGapLinearSource, {{"weight", torch::randn({4, 3})}, {"bias", torch::randn({4})}},
       test::simple_meta_json(5, 5, 3, 4));
   const auto inputs = torch::rand({3, 3, 5, 5});
-  CamBatch all(model, inputs, true);
+  CamBatch all(model, inputs, BatchNeeds::logit_gradients());
   all.set_targets(std::get<1>(all.logits().max(1)));
-  const auto batched = GradCam().compute(all).maps;
+  const auto batched = make_cam_method("grad_cam")->compute(all).maps;
   for (int i = 0; i < 3; ++i) {
-    CamBatch one(model, inputs.slice(0, i, i + 1), true);
+    CamBatch one(model, inputs.slice(0, i, i + 1), BatchNeeds::logit_gradients());
     one.set_targets(std::get<1>(one.logits().max(1)));
-    test::expect_tensor_near(GradCam().compute(one).maps[0], batched[i], 1e-5);
+    test::expect_tensor_near(make_cam_method("grad_cam")->compute(one).maps[0], batched[i], 1e-5);
   }
 }
 

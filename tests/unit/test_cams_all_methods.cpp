@@ -41,7 +41,7 @@ class AllMethods : public ::testing::Test {
   // Every method's maps for the given images, as one tensor per method id.
   std::map<std::string, torch::Tensor> maps(const torch::Tensor& inputs, const CamSettings& settings) {
     std::map<std::string, torch::Tensor> out;
-    CamBatch batch(*model_, inputs, true);
+    CamBatch batch(*model_, inputs, BatchNeeds::logit_gradients());
     batch.set_targets(std::get<1>(batch.logits().max(1)));
     for (const auto& id : ids(settings)) out[id] = make_cam_method(id, settings)->compute(batch).maps;
     return out;

@@ -4,13 +4,10 @@
 
 #include <cmath>
 
-#include "io/item_status.hpp"
 #include "tests/unit/test_support.hpp"
-#include "workers/cams/ablation_cam.hpp"
+#include "workers/cams/cam_flags.hpp"
 #include "workers/cams/cam_math.hpp"
-#include "workers/cams/grad_cam_pp.hpp"
-#include "workers/cams/score_cam.hpp"
-#include "workers/cams/xgrad_cam.hpp"
+#include "workers/cams/cam_method.hpp"
 
 namespace pixab {
 namespace {
@@ -49,7 +46,7 @@ class SpatialGradient : public ::testing::Test {
     model_ = load("spatial", kSpatialLinearSource, {{"v", v}});
   }
   CamBatch batch() {
-    CamBatch b(*model_, hand_activations(), true);
+    CamBatch b(*model_, hand_activations(), BatchNeeds::logit_gradients());
     b.set_targets(torch::tensor({0}));
     return b;
   }
@@ -62,7 +59,7 @@ TEST_F(SpatialGradient, GradCamPlusPlusClosedForm) {
   //   0.1742424 channel 1 (sum 4),  g = 0.5, 0, 1, 0: alpha = 0.25/(0.5 + 0.5) = 0.25, 0, 1/6, 0 -> w1 =
   //   0.125 + 1/6
   auto b = batch();
-  const CamResult r = GradCamPP().compute(b);
+  const CamResult r = make_cam_method("grad_cam_pp")->compute(b);
   const float w0 = 1.f / 12 + 2.f / 22, w1 = 0.125f + 1.f / 6;
   test::expect_tensor_near(r.weights, torch::tensor({{w0, w1}}), 1e-5);
   // w0 A^0 + w1 A^1 = [[w0 + 4 w1, 2 w0], [3 w0, 4 w0]]: min 2 w0, max w0 + 4 w1.
@@ -74,7 +71,7 @@ TEST_F(SpatialGradient, XGradCamWeights) {
   // A^0 / 10 = (0.1, 0.2, 0.3, 0.4) . g (1, -1, 0, 2) = 0.7;  A^1 / 4 = (1, 0, 0, 0) . g (0.5, 0, 1, 0) =
   // 0.5.
   auto b = batch();
-  const CamResult r = XGradCam().compute(b);
+  const CamResult r = make_cam_method("xgrad_cam")->compute(b);
   test::expect_tensor_near(r.weights, torch::tensor({{0.7f, 0.5f}}), 1e-5);
 }
 
@@ -83,9 +80,9 @@ TEST(GradCamPlusPlus, AlphaIsZeroWhereTheGradientIsZero) {
   auto v = torch::zeros({2, 2, 2, 2});
   v[0][0] = torch::ones({2, 2});
   auto model = load("gpp-zero", kSpatialLinearSource, {{"v", v}});
-  CamBatch b(*model, hand_activations(), true);
+  CamBatch b(*model, hand_activations(), BatchNeeds::logit_gradients());
   b.set_targets(torch::tensor({0}));
-  const CamResult r = GradCamPP().compute(b);
+  const CamResult r = make_cam_method("grad_cam_pp")->compute(b);
   EXPECT_TRUE(torch::isfinite(r.weights).all().item<bool>());
   EXPECT_FLOAT_EQ(r.weights[0][1].item<float>(), 0.f);
 }
@@ -105,9 +102,11 @@ TEST(ScoreCam, HandCaseWithBaselineAndConstantChannel) {
   auto model = gap_model("score", torch::tensor({0.f, 1.f}));
   const auto a =
       torch::cat({torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), torch::full({1, 1, 2, 2}, 5.f)}, 1);
-  CamBatch b(*model, a, false);
+  CamBatch b(*model, a, BatchNeeds{});
   b.set_targets(torch::tensor({1}));
-  const CamResult r = ScoreCam(/*full_batch_size=*/1).compute(b);
+  CamSettings settings;
+  settings.full_batch_size = 1;
+  const CamResult r = make_cam_method("score_cam", settings)->compute(b);
   const double baseline = 1 / (1 + std::exp(-1.0)), masked = 1 / (1 + std::exp(-23.0 / 3));
   test::expect_tensor_near(r.weights, torch::tensor({{static_cast<float>(masked - baseline), 0.f}}), 1e-5);
   test::expect_tensor_near(r.maps, torch::tensor({{{0.f, 1.f / 3}, {2.f / 3, 1.f}}}), 1e-5);
@@ -124,9 +123,12 @@ TEST(ScoreCam, MasksAreNormalisedAfterUpsampling) {
 TEST(AblationCam, GapHeadDropIsWeightTimesChannelMean) {
   // Invariant: y - y_k = W_ck * mean_ij A^k. Target 1: y = 3.25, drops (0.5 * 2.5, 2 * 1) = (1.25, 2).
   auto model = gap_model("ablation", torch::zeros({2}));
-  CamBatch b(*model, hand_activations(), false);
+  CamBatch b(*model, hand_activations(), BatchNeeds{});
   b.set_targets(torch::tensor({1}));
-  const CamResult r = AblationCam(ScoreKind::kLogit, /*head_batch_size=*/1).compute(b);
+  CamSettings settings;
+  settings.ablation_score = ScoreKind::kLogit;
+  settings.head_batch_size = 1;
+  const CamResult r = make_cam_method("ablation_cam", settings)->compute(b);
   test::expect_tensor_near(r.weights, torch::tensor({{1.25f / 3.25f, 2.f / 3.25f}}), 1e-5);
   // 1.25 A^0 + 2 A^1 = [[9.25, 2.5], [3.75, 5]] -> (x - 2.5) / 6.75.
   test::expect_tensor_near(r.maps, torch::tensor({{{1.f, 0.f}, {1.25f / 6.75f, 2.5f / 6.75f}}}), 1e-5);
@@ -137,9 +139,12 @@ TEST(AblationCam, NonPositiveScoreIsFlaggedNotHidden) {
   // With bias -5 on class 0, its logit is 1.5 - 5 = -3.5 <= 0: the weights flip sign and the image is
   // flagged.
   auto model = gap_model("ablation-negative", torch::tensor({-5.f, 0.f}));
-  CamBatch b(*model, hand_activations(), false);
+  CamBatch b(*model, hand_activations(), BatchNeeds{});
   b.set_targets(torch::tensor({0}));
-  const CamResult r = AblationCam(ScoreKind::kLogit, 512).compute(b);
+  CamSettings settings;
+  settings.ablation_score = ScoreKind::kLogit;
+  settings.head_batch_size = 512;
+  const CamResult r = make_cam_method("ablation_cam", settings)->compute(b);
   EXPECT_EQ(r.flags[0].item<int>(), static_cast<int>(kFlagAblationNegativeScore));
   // Drops are W_0k mean A^k = (2.5, -1); divided by y = -3.5.
   test::expect_tensor_near(r.weights, torch::tensor({{2.5f / -3.5f, -1.f / -3.5f}}), 1e-5);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/test_support.hpp"
-#include "workers/cams/grad_cam.hpp"
+#include "workers/cams/cam_method.hpp"
 #include "workers/cams/pixab_cam.hpp"
 
 namespace pixab {
@@ -78,7 +78,7 @@ class HandHead : public ::testing::Test {
         test::simple_meta_json(2, 2, 1, 2)));
   }
   CamResult run(PixabSettings::Terms terms, bool strict = false) {
-    CamBatch b(*model_, torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), false);
+    CamBatch b(*model_, torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 1, 2, 2}), BatchNeeds{});
     b.set_targets(torch::tensor({0}));
     return PixabCam("pixab_cam",
                     settings({{1, 1}}, PixabSettings::Padding::kFull, terms, ScoreKind::kLogit, strict),
@@ -121,7 +121,7 @@ TEST(PixabInvariant, OneByOneDeletionOnGapHeadIsNormalisedCam) {
       test::load_scripted_model("pixab-gap", test::kGapLinearSource,
                                 {{"weight", torch::randn({3, 4})}, {"bias", torch::full({3}, 5.f)}},
                                 test::simple_meta_json(6, 5, 4, 3));
-  CamBatch b(model, torch::rand({3, 4, 6, 5}), true);
+  CamBatch b(model, torch::rand({3, 4, 6, 5}), BatchNeeds::logit_gradients());
   b.set_targets(std::get<1>(b.logits().max(1)));
   ASSERT_TRUE((b.logits().gather(1, b.targets().unsqueeze(1)) > 0).all().item<bool>());
   const CamResult pixab = PixabCam("pixab_cam",
@@ -129,7 +129,7 @@ TEST(PixabInvariant, OneByOneDeletionOnGapHeadIsNormalisedCam) {
                                             PixabSettings::Terms::kDeletion, ScoreKind::kLogit),
                                    7)
                               .compute(b);
-  test::expect_tensor_near(pixab.maps, GradCam().compute(b).maps, 1e-5);
+  test::expect_tensor_near(pixab.maps, make_cam_method("grad_cam")->compute(b).maps, 1e-5);
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ class MeanScoreModel : public ::testing::Test {
                         const std::vector<std::pair<std::string, torch::Tensor>>& maps,
                         MetricSettings settings) {
     const int64_t n = images.size(0);
-    CamBatch batch(*model_, images, false);
+    CamBatch batch(*model_, images, BatchNeeds{});
     batch.set_targets(torch::zeros({n}, torch::kLong));
     MetricEvaluator evaluator(*model_, std::move(settings));
     return evaluator.evaluate(batch, maps, std::vector<std::vector<Box>>(static_cast<std::size_t>(n)));

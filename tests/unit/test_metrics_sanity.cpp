@@ -121,7 +121,7 @@ Model layered_model(const std::string& name) {
 // A batch of two random images, each with its top class as the target.
 CamBatch random_batch(const Model& model) {
   torch::manual_seed(2);
-  CamBatch batch(model, torch::rand({2, 3, 12, 12}), true);
+  CamBatch batch(model, torch::rand({2, 3, 12, 12}), BatchNeeds::logit_gradients());
   batch.set_targets(std::get<1>(batch.logits().max(1)));
   return batch;
 }
@@ -166,7 +166,7 @@ TEST(SanityCheckRun, StagesAreCumulative) {
   const auto maps_with = [&](const std::vector<std::size_t>& randomised) {
     Model copy = model.deep_copy();
     for (const std::size_t g : randomised) randomise_group(copy.module(), groups[g], g, kSeed);
-    CamBatch copy_batch(copy, batch.inputs(), true);
+    CamBatch copy_batch(copy, batch.inputs(), BatchNeeds::logit_gradients());
     copy_batch.set_targets(batch.targets());
     return methods[0]->compute(copy_batch).maps;
   };

@@ -14,6 +14,7 @@
 
 #include "io/error.hpp"
 #include "io/results_file.hpp"
+#include "workers/cams/cam_flags.hpp"
 #include "tests/unit/test_support.hpp"
 
 namespace pixab {

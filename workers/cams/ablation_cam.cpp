@@ -1,12 +1,23 @@
-// Ablation-CAM: w_k = (y - y_k) / y, y = score(head(A)), y_k = score(head(A with channel k zeroed)); K head
-// passes per image on masked activations built on the device; the layers before the target layer never run
-// again.
-#include "workers/cams/ablation_cam.hpp"
-
-#include "io/item_status.hpp"
+// Ablation-CAM (Eqn. 6): a channel's weight is the relative drop of the class score when it is set to zero.
+// w_k = (y - y_k) / y, y = score(head(A)), y_k = score(head(A with channel k zeroed)); K head passes per
+// image on masked activations built on the device; the layers before the target layer never run again.
+#include "workers/cams/cam_flags.hpp"
 #include "workers/cams/cam_math.hpp"
+#include "workers/cams/cam_method.hpp"
 
 namespace pixab {
+namespace {
+
+class AblationCam : public CamMethod {
+ public:
+  AblationCam(ScoreKind score, int head_batch_size) : score_(score), head_batch_size_(head_batch_size) {}
+  const CamMethodSpec& spec() const override;
+  CamResult compute(CamBatch& batch) const override;
+
+ private:
+  ScoreKind score_;
+  int head_batch_size_;
+};
 
 CamResult AblationCam::compute(CamBatch& batch) const {
   const auto& a = batch.activations();
@@ -31,5 +42,28 @@ CamResult AblationCam::compute(CamBatch& batch) const {
   const auto flags = (y.squeeze(1) <= 0).to(torch::kInt) * static_cast<int>(kFlagAblationNegativeScore);
   return {weighted_cam(a, weights), weights, flags, {}};
 }
+
+}  // namespace
+
+const CamMethodSpec& ablation_cam_spec() {
+  static const CamMethodSpec spec = [] {
+    CamMethodSpec s;
+    s.id = "ablation_cam";
+    s.title = "Ablation-CAM (Eqn. 6)";
+    s.settings = {"ablation.score", "head_batch_size"};
+    // K ablated activation tensors per image through the head.
+    s.passes = [](const std::string&, const CamSettings& settings, const Model& model, int64_t images) {
+      return PassPlan{{PassKind::kHead, RowContent::kChannelAblated, images * model.feature_channels(),
+                       settings.head_batch_size}};
+    };
+    s.make = [](const std::string&, const CamSettings& settings) {
+      return std::make_unique<AblationCam>(settings.ablation_score, settings.head_batch_size);
+    };
+    return s;
+  }();
+  return spec;
+}
+
+const CamMethodSpec& AblationCam::spec() const { return ablation_cam_spec(); }
 
 }  // namespace pixab

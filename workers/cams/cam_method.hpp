@@ -1,53 +1,25 @@
-// The interface every CAM method implements, and the per-batch state the methods share (one features pass,
-// one backward pass), so that no method re-runs work another has done.
+// The interface every CAM method implements and the registry that lists them: one declarative entry per
+// method (what it needs from the shared CamBatch, what it outputs, the model passes it makes, how it is
+// made), from which configs, the results file, the item processor and `pixab bench` learn about it.
 #pragma once
 
 #include <torch/script.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "io/model.hpp"
+#include "workers/cams/cam_batch.hpp"
 #include "workers/cams/cam_settings.hpp"
+#include "workers/cams/pass_plan.hpp"
 
 namespace pixab {
 
-// Everything computed once per batch of images and shared by all methods.
-class CamBatch {
- public:
-  // inputs: [B,C,H,W] in model-input space on the model's device. With need_gradients the logits come from a
-  // head pass that keeps its graph, so the gradient methods' single backward pass reuses it.
-  CamBatch(const Model& model, torch::Tensor inputs, bool need_gradients);
-
-  const Model& model() const { return model_; }
-  const torch::Tensor& inputs() const { return inputs_; }            // x      [B,C,H,W]
-  const torch::Tensor& activations() const { return activations_; }  // A      [B,K,h,w], no grad
-  const torch::Tensor& logits() const { return logits_; }            // z      [B,N], no grad
-  const torch::Tensor& targets() const { return targets_; }          // c      [B] int64
-
-  // Sets the target class per image; must be called before the methods run.
-  void set_targets(torch::Tensor targets);
-
-  // dz_c/dA for every image's own target, [B,K,h,w]: one backward pass for the whole batch, computed on first
-  // use.
-  const torch::Tensor& gradients();
-
-  // head(0_A), the logits of an all-zero activation tensor, [N]: one head pass, computed on first use.
-  const torch::Tensor& zero_activation_logits();
-  // forward(0), the logits of the all-zero input in model-input space, [N]: one forward pass, on first use.
-  const torch::Tensor& zero_input_logits();
-
- private:
-  const Model& model_;
-  torch::Tensor inputs_, activations_, logits_, targets_, gradients_;
-  torch::Tensor tracked_activations_, tracked_logits_;  // the graph kept for the backward pass
-  torch::Tensor zero_activation_logits_, zero_input_logits_;
-};
-
 // A method's output for a batch: maps L [B,h,w] in [0,1]; channel weights [B,K] where the method has them;
-// warning flags [B] (ItemFlag bits) where it has any; named extra maps [B,h,w] (Pixab-CAM's D and R).
+// warning flags [B] (CamFlag bits) where it has any; named extra maps [B,h,w] (Pixab-CAM's D and R).
 struct CamResult {
   torch::Tensor maps;
   torch::Tensor weights;
@@ -55,28 +27,58 @@ struct CamResult {
   std::map<std::string, torch::Tensor> extra_maps;
 };
 
+class CamMethod;
+struct CamMethodSpec;
+
+// The model passes a method makes per batch of `images` images beyond the CamBatch's features and logits,
+// for the method `id` (its spec's id, or a variant of it) under `settings` on `model`.
+using PassPlanFn = std::function<PassPlan(const std::string& id, const CamSettings& settings,
+                                          const Model& model, int64_t images)>;
+// Makes the method `id` (the spec's id, or `<id>@<variant>` where the spec has variants); ConfigError for an
+// unknown variant.
+using CamFactoryFn =
+    std::function<std::unique_ptr<CamMethod>(const std::string& id, const CamSettings& settings)>;
+
+// One registry entry: everything about a method that is not its arithmetic.
+struct CamMethodSpec {
+  std::string id;     // the identifier used in configs and results files
+  std::string title;  // for people: the paper's name and equation
+  BatchNeeds needs;   // what compute() reads from the CamBatch beyond A, z and x (under any settings)
+  bool channel_weights = true;          // CamResult::weights, stored as weights/<id>
+  std::vector<std::string> extra_maps;  // names of CamResult::extra_maps, stored as pixab/<id>/<name>
+  bool variants = false;                // `<id>@<name>` names a variant from the settings
+  std::vector<std::string> settings;    // the config keys it reads (docs), e.g. "ablation.score"
+  // None by default: the methods that only read the CamBatch (gradients included: bench counts the backward
+  // passes from `needs`).
+  PassPlanFn passes = [](const std::string&, const CamSettings&, const Model&, int64_t) {
+    return PassPlan{};
+  };
+  CamFactoryFn make;
+};
+
 class CamMethod {
  public:
   virtual ~CamMethod() = default;
-  virtual std::string id() const = 0;  // the identifier used in configs and results files
-  virtual bool needs_gradients() const { return false; }
-  virtual bool has_channel_weights() const { return true; }  // all but Pixab-CAM
-  virtual bool has_pixab_maps() const { return false; }      // D and R
+  virtual std::string id() const { return spec().id; }  // the spec's id, or a variant's `<id>@<name>`
+  virtual const CamMethodSpec& spec() const = 0;
   virtual CamResult compute(CamBatch& batch) const = 0;
 };
 
-// The identifiers this build implements, in the order the results file and report list them.
+// Every implemented method's entry, in the order the results file and report list them.
+const std::vector<const CamMethodSpec*>& cam_method_specs();
+
+// The identifiers this build implements, in the same order.
 const std::vector<std::string>& implemented_cam_methods();
 
-// `id` is a method identifier or `pixab_cam@<name>` for a variant named in settings.variants. ConfigError
-// naming the known methods for an unknown identifier.
+// `id` is a method identifier or `<id>@<name>` for a variant of a method that has them (pixab_cam@<name>,
+// named in settings.variants). ConfigError naming the known methods for an unknown identifier.
 std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});
 
 // The methods of a list, in its order; ConfigError for an unknown id or one listed twice.
 std::vector<std::unique_ptr<CamMethod>> make_cam_methods(const std::vector<std::string>& ids,
                                                          const CamSettings& settings = {});
 
-// Whether any of the methods needs the shared backward pass.
-bool any_needs_gradients(const std::vector<std::unique_ptr<CamMethod>>& methods);
+// The union of the methods' needs: what a CamBatch running them all must provide.
+BatchNeeds merged_needs(const std::vector<std::unique_ptr<CamMethod>>& methods);
 
 }  // namespace pixab

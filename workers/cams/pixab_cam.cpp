@@ -6,7 +6,8 @@
 
 #include <algorithm>
 
-#include "io/item_status.hpp"
+#include "io/error.hpp"
+#include "workers/cams/cam_flags.hpp"
 #include "workers/cams/cam_math.hpp"
 
 namespace pixab {
@@ -49,6 +50,16 @@ const PixabCam::Placements& PixabCam::placements_on(const torch::Tensor& activat
 int64_t PixabCam::head_passes(const PixabSettings& settings, int h, int w) {
   const int64_t per_perspective = placements(settings, h, w).masks.size(0);
   return settings.terms == PixabSettings::Terms::kBoth ? 2 * per_perspective : per_perspective;
+}
+
+const PixabSettings& PixabCam::settings_of(const std::string& id, const CamSettings& settings) {
+  const std::string variant_prefix = "pixab_cam@";
+  if (id.rfind(variant_prefix, 0) != 0) return settings.pixab;
+  const std::string name = id.substr(variant_prefix.size());
+  for (const auto& [variant, pixab] : settings.variants) {
+    if (variant == name) return pixab;
+  }
+  throw ConfigError("CAM method '" + id + "': no Pixab variant named '" + name + "' in [pixab] variants");
 }
 
 namespace {
@@ -121,5 +132,43 @@ CamResult PixabCam::compute(CamBatch& batch) const {
   result.flags = flags * static_cast<int>(kFlagPixabNonPositiveScore);
   return result;
 }
+
+const CamMethodSpec& pixab_cam_spec() {
+  static const CamMethodSpec spec = [] {
+    CamMethodSpec s;
+    s.id = "pixab_cam";
+    s.title = "Pixab-CAM (Eqns. 7, 8; Appendix B)";
+    s.needs.zero_activation_logits = true;  // Y~ = score(head(0_A)), for the preservation terms
+    s.channel_weights = false;              // pixel weights: D and R instead
+    s.extra_maps = {"D", "R"};
+    s.variants = true;
+    s.settings = {"pixab.boxes",  "pixab.padding",  "pixab.terms",    "pixab.score",
+                  "pixab.strict", "pixab.variants", "head_batch_size"};
+    // Every placement per image through the head, per perspective used; 0_A once per batch for preservation.
+    s.passes = [](const std::string& id, const CamSettings& settings, const Model& model, int64_t images) {
+      const PixabSettings& pixab = PixabCam::settings_of(id, settings);
+      const auto masks =
+          PixabCam::placements(pixab, model.grid_height(), model.grid_width()).masks.to(model.device());
+      const int64_t rows = images * masks.size(0);
+      PassPlan plan;
+      if (pixab.terms != PixabSettings::Terms::kPreservation) {
+        plan.push_back(
+            {PassKind::kHead, RowContent::kPlacementRemoved, rows, settings.head_batch_size, masks});
+      }
+      if (pixab.terms != PixabSettings::Terms::kDeletion) {
+        plan.push_back({PassKind::kHead, RowContent::kPlacementKept, rows, settings.head_batch_size, masks});
+        plan.push_back({PassKind::kHead, RowContent::kZeros, 1, 1});
+      }
+      return plan;
+    };
+    s.make = [](const std::string& id, const CamSettings& settings) {
+      return std::make_unique<PixabCam>(id, PixabCam::settings_of(id, settings), settings.head_batch_size);
+    };
+    return s;
+  }();
+  return spec;
+}
+
+const CamMethodSpec& PixabCam::spec() const { return pixab_cam_spec(); }
 
 }  // namespace pixab

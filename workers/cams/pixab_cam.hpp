@@ -14,8 +14,7 @@ class PixabCam : public CamMethod {
   PixabCam(std::string id, PixabSettings settings, int head_batch_size)
       : id_(std::move(id)), settings_(std::move(settings)), head_batch_size_(head_batch_size) {}
   std::string id() const override { return id_; }
-  bool has_channel_weights() const override { return false; }
-  bool has_pixab_maps() const override { return true; }
+  const CamMethodSpec& spec() const override;
   CamResult compute(CamBatch& batch) const override;
 
   // Every placement of every box size on an h x w grid: cell masks [P,h,w] (1 inside the clipped box) and,
@@ -29,6 +28,10 @@ class PixabCam : public CamMethod {
   // Head passes per image: placements per perspective used.
   static int64_t head_passes(const PixabSettings& settings, int h, int w);
 
+  // The settings of `id`: settings.pixab for `pixab_cam`, the named variant's for `pixab_cam@<name>`;
+  // ConfigError for a variant settings.variants does not name.
+  static const PixabSettings& settings_of(const std::string& id, const CamSettings& settings);
+
  private:
   const Placements& placements_on(const torch::Tensor& activations, int h, int w) const;
 
@@ -37,5 +40,8 @@ class PixabCam : public CamMethod {
   int head_batch_size_;
   mutable Placements cached_;  // placements on the last grid and device seen
 };
+
+// The registry entry of pixab_cam and its variants.
+const CamMethodSpec& pixab_cam_spec();
 
 }  // namespace pixab

@@ -1,11 +1,22 @@
-// Score-CAM: M_k = s(U(A^k)) (normalised after upsampling), w_k = p_c(x * M_k) - p_c(x_b), x_b = 0 in
-// model-input space. K full forward passes per image, in batches over (image, channel) rows built on the
-// device.
-#include "workers/cams/score_cam.hpp"
-
+// Score-CAM (Eqn. 5): each channel, upsampled and normalised, masks the input; its weight is the rise of the
+// target probability over the all-zero baseline. M_k = s(U(A^k)) (normalised after upsampling),
+// w_k = p_c(x * M_k) - p_c(x_b), x_b = 0 in model-input space. K full forward passes per image, in batches
+// over (image, channel) rows built on the device.
 #include "workers/cams/cam_math.hpp"
+#include "workers/cams/cam_method.hpp"
 
 namespace pixab {
+namespace {
+
+class ScoreCam : public CamMethod {
+ public:
+  explicit ScoreCam(int full_batch_size) : full_batch_size_(full_batch_size) {}
+  const CamMethodSpec& spec() const override;
+  CamResult compute(CamBatch& batch) const override;
+
+ private:
+  int full_batch_size_;
+};
 
 CamResult ScoreCam::compute(CamBatch& batch) const {
   const auto& a = batch.activations();
@@ -32,5 +43,30 @@ CamResult ScoreCam::compute(CamBatch& batch) const {
   const auto weights = masked_probabilities.view({images, channels}) - baseline.unsqueeze(1);
   return {weighted_cam(a, weights), weights, {}, {}};
 }
+
+}  // namespace
+
+const CamMethodSpec& score_cam_spec() {
+  static const CamMethodSpec spec = [] {
+    CamMethodSpec s;
+    s.id = "score_cam";
+    s.title = "Score-CAM (Eqn. 5)";
+    s.needs.zero_input_logits = true;
+    s.settings = {"full_batch_size"};
+    // K masked inputs per image through the whole network, and the baseline x_b once per batch.
+    s.passes = [](const std::string&, const CamSettings& settings, const Model& model, int64_t images) {
+      return PassPlan{{PassKind::kForward, RowContent::kChannelMasked, images * model.feature_channels(),
+                       settings.full_batch_size},
+                      {PassKind::kForward, RowContent::kZeros, 1, 1}};
+    };
+    s.make = [](const std::string&, const CamSettings& settings) {
+      return std::make_unique<ScoreCam>(settings.full_batch_size);
+    };
+    return s;
+  }();
+  return spec;
+}
+
+const CamMethodSpec& ScoreCam::spec() const { return score_cam_spec(); }
 
 }  // namespace pixab

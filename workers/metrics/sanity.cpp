@@ -177,7 +177,7 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
   std::vector<torch::Tensor> before;
   for (const auto& [id, map] : maps) before.push_back(explanation(map));
 
-  const bool gradients = any_needs_gradients(methods);
+  const BatchNeeds needs = merged_needs(methods);
   const std::size_t m_count = methods.size();
   std::vector<torch::Tensor> spearman(m_count), similarity(m_count), stage_maps(m_count);
   for (std::size_t m = 0; m < m_count; ++m) {
@@ -199,7 +199,7 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
       for (const auto& parameter : group_parameters_[static_cast<std::size_t>(s)])
         parameter.live.copy_(parameter.randomised);
     }
-    CamBatch batch(*randomised_, inputs, gradients);
+    CamBatch batch(*randomised_, inputs, needs);
     batch.set_targets(original.targets());
     for (std::size_t m = 0; m < m_count; ++m) {
       const torch::Tensor map = methods[m]->compute(batch).maps;

@@ -1,6 +1,6 @@
 // `pixab bench`: times each CAM method per image against its limit, the time of exactly the model passes the
-// method needs, measured in the same process on the same inputs; counts those passes and the peak memory. No
-// MPI here.
+// method needs (its registry entry's), measured in the same process on the same inputs; counts those passes
+// and the peak memory. No MPI here.
 #pragma once
 
 #include <torch/script.h>
@@ -59,10 +59,6 @@ struct BenchReport {
   bool peak_rss_per_method = true;
 };
 
-// A field of /proc/self/status in MiB (VmRSS: now, VmHWM: the peak since start or the last reset); 0 if
-// unreadable.
-double status_mb(const std::string& field);
-
 // Runs the benchmark on seeded random images in model-input space. ConfigError for unknown or repeated
 // methods or images not a multiple of batch_size.
 BenchReport run_bench(const Model& model, const BenchOptions& options);
@@ -71,8 +67,8 @@ BenchReport run_bench(const Model& model, const BenchOptions& options);
 // saying what was measured.
 std::string bench_markdown(const BenchReport& report, const Model& model);
 
-// One object keyed by method id (and "whole_image", "whole_image_metrics"), each with ms_per_image, limit_ms, ratio, passes,
-// pass_breakdown, peak_rss_mb and base_rss_mb.
+// One object keyed by method id (and "whole_image", "whole_image_metrics"), each with ms_per_image, limit_ms,
+// ratio, passes, pass_breakdown, peak_rss_mb and base_rss_mb.
 nlohmann::json bench_json(const BenchReport& report);
 
 }  // namespace pixab
