@@ -5,7 +5,8 @@
 # values with NaN in the same places, dtypes, shapes, strings; run provenance such as time and hosts aside).
 # Runs the demo job (configs/demo.toml: every method and metric), the sanity check (configs/sanity.toml) and a
 # run that stores channel weights and Pixab-CAM's D and R. Usage: scripts/check-same-results.sh [BASE] [ITEMS]
-# (ITEMS: items per run, default 64). Exit 0 when every pair is the same.
+# (ITEMS: items per run, default 64; 0: the whole demo dataset). PIXAB_KEEP_BASE=1 reuses the base results of an
+# earlier call. Exit 0 when every pair is the same.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$PIXAB_ROOT"
@@ -30,8 +31,8 @@ fi
 NEW_BIN=$PIXAB_BUILD/pixab
 
 # One model and one dataset for both: the comparison is of the code, not of two trainings.
-[ -f "$WORK/model.pt" ] || "$NEW_BIN" demo-model --out "$WORK/model.pt" --epochs 1 --train_items 4000
-[ -f "$WORK/data/ImageSets/Main/test.txt" ] || "$NEW_BIN" demo-data --out "$WORK/data"
+[ -f "$WORK/model.pt" ] || "$BASE_BIN" demo-model --out "$WORK/model.pt" --epochs 1 --train_items 4000
+[ -f "$WORK/data/ImageSets/Main/test.txt" ] || "$BASE_BIN" demo-data --out "$WORK/data"
 
 status=0
 compare_run() {  # NAME, then the run's arguments
@@ -40,6 +41,7 @@ compare_run() {  # NAME, then the run's arguments
   for side in base new; do
     local bin=$BASE_BIN
     [ "$side" = new ] && bin=$NEW_BIN
+    [ "$side" = base ] && [ -n "${PIXAB_KEEP_BASE:-}" ] && [ -f "$WORK/$name-base.h5" ] && continue
     rm -rf "$WORK/$name-$side.h5" "$WORK/$name-$side.h5.parts" "$WORK/$name-$side.h5.lock"
     "$bin" run --model "$WORK/model.pt" --dataset.root "$WORK/data" --out "$WORK/$name-$side.h5" \
       --limit "$ITEMS" --threads 1 "$@" >"$WORK/$name-$side.log" 2>&1 || {
