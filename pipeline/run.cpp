@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -98,6 +99,25 @@ std::string joined_unique(std::vector<std::string> values) {
   return fmt::format("{}", fmt::join(values, ","));
 }
 
+// The attributes of the existing output `out` when it is a results file. Some other file (not HDF5, not
+// readable as results) is refused with a ConfigError naming it, or with --overwrite left to be replaced (the
+// merge's rename puts the results in its place): nullopt. A folder is refused: no rename replaces it.
+std::optional<ResultsData> existing_results(const RunConfig& config) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(config.out, ec))
+    throw ConfigError("output " + config.out + " is a folder; choose a file name for --out");
+  try {
+    return read_results_attributes(config.out);
+  } catch (const IoError& e) {
+    if (!config.overwrite) {
+      throw ConfigError("output " + config.out + " exists and is not a pixab results file (" + e.what() +
+                        "); remove it, choose another --out, or replace it with --overwrite");
+    }
+    spdlog::warn("output {} is not a pixab results file: it will be replaced (--overwrite)", config.out);
+    return std::nullopt;
+  }
+}
+
 // What rank 0 found on disk and decided.
 struct Plan {
   int finished_exit_code = -1;    // >= 0: the output is complete, nothing to do
@@ -112,22 +132,23 @@ Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity&
               const std::string& attempt) {
   Plan plan;
   namespace fs = std::filesystem;
-  if (!files.has_state() && fs::exists(config.out)) {
-    const ResultsData existing = read_results_attributes(config.out);
+  const std::optional<ResultsData> existing =
+      !files.has_state() && fs::exists(config.out) ? existing_results(config) : std::nullopt;
+  if (existing) {
     const auto text = [&](const char* key) {
-      const auto it = existing.text_attributes.find(key);
-      return it == existing.text_attributes.end() ? std::string() : it->second;
+      const auto it = existing->text_attributes.find(key);
+      return it == existing->text_attributes.end() ? std::string() : it->second;
     };
     const JobIdentity recorded{text("config_sha256"), text("model_sha256"), text("manifest_sha256"),
-                               static_cast<std::uint64_t>(existing.int_attributes.count("items_total")
-                                                              ? existing.int_attributes.at("items_total")
+                               static_cast<std::uint64_t>(existing->int_attributes.count("items_total")
+                                                              ? existing->int_attributes.at("items_total")
                                                               : -1),
                                identity.chunk_size};
     const auto differences = identity_differences(recorded, identity);
     if (differences.empty()) {
-      const auto failed = existing.int_attributes.find("items_failed");
+      const auto failed = existing->int_attributes.find("items_failed");
       plan.finished_exit_code =
-          failed != existing.int_attributes.end() && failed->second > 0 ? kExitItemErrors : kExitOk;
+          failed != existing->int_attributes.end() && failed->second > 0 ? kExitItemErrors : kExitOk;
       spdlog::info("{} is complete for this config, model and manifest: nothing to do", config.out);
       return plan;
     }
