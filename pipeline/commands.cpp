@@ -13,6 +13,7 @@
 #include "io/fashion_mnist.hpp"
 #include "pipeline/cli_config.hpp"
 #include "pipeline/command.hpp"
+#include "pipeline/failure.hpp"
 #include "pipeline/logging.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/run.hpp"
@@ -53,28 +54,20 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
   add_run_options(app, *run, *config);
   return {run, [config, run, argc, argv] {
             MpiSession mpi(argc, argv);
-            setup_logging(mpi.rank(), config->verbose, config->log_dir);
-            // In a job of several ranks a failure on one rank would leave the others waiting in a collective:
-            // such failures end the whole job. Refusals every rank agreed on return normally.
-            const auto fail = [&](int code) {
-              if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
-              return code;
-            };
             try {
+              setup_logging(mpi.rank(), config->verbose, config->log_dir);
               resolve_default_lists(*run, *config);
               return run_job(*config, effective_config_toml(*run));
-            } catch (const JobRefused& e) {  // rank 0 refused; every rank knows
-              if (*e.what()) spdlog::error("{}", e.what());
-              return static_cast<int>(kExitConfig);
-            } catch (const ConfigError& e) {  // before any work: a usage error
-              spdlog::error("{}", e.what());
-              return fail(kExitConfig);
-            } catch (const ModelError& e) {
-              spdlog::error("{}", e.what());
-              return fail(kExitConfig);
-            } catch (const std::exception& e) {  // during the work: the job failed
-              spdlog::critical("run failed: {}", e.what());
-              return fail(kExitInternal);
+            } catch (...) {
+              const Failure failure = classify_failure(std::current_exception(), FailureContext::kJob);
+              if (!failure.message.empty()) {
+                spdlog::log(failure.code == kExitInternal ? spdlog::level::critical : spdlog::level::err,
+                            "{}", failure.message);
+              }
+              // In a job of several ranks a failure on one rank would leave the others waiting in a
+              // collective: it ends the whole job. Refusals every rank agreed on return normally.
+              if (mpi.size() > 1 && !failure.every_rank_knows) MPI_Abort(MPI_COMM_WORLD, failure.code);
+              return static_cast<int>(failure.code);
             }
           }};
 }
@@ -176,6 +169,10 @@ int main_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "pixab: " << e.what() << "\nRun 'pixab --help' (or 'pixab SUBCOMMAND --help') for usage.\n";
     return kExitConfig;
+  } catch (...) {  // an option callback's bug: never a usage error
+    const Failure failure = classify_failure(std::current_exception(), FailureContext::kOneShot);
+    std::cerr << "pixab: " << failure.message << "\n";
+    return failure.code;
   }
 
   for (const Command& command : commands) {
@@ -183,12 +180,10 @@ int main_cli(int argc, char** argv) {
     if (command.app->get_name() != "run") setup_logging(0, false);  // run sets up logging with its MPI rank
     try {
       return command.action();
-    } catch (const Error& e) {  // bad input files or settings of the one-shot commands
-      std::cerr << "pixab: " << e.what() << "\n";
-      return kExitConfig;
-    } catch (const std::exception& e) {
-      std::cerr << "pixab: internal error: " << e.what() << "\n";
-      return kExitInternal;
+    } catch (...) {
+      const Failure failure = classify_failure(std::current_exception(), FailureContext::kOneShot);
+      std::cerr << "pixab: " << failure.message << "\n";
+      return failure.code;
     }
   }
   return kExitConfig;  // unreachable: a subcommand is required
