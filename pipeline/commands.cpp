@@ -15,6 +15,7 @@
 #include "pipeline/command.hpp"
 #include "pipeline/failure.hpp"
 #include "pipeline/logging.hpp"
+#include "pipeline/mpi_util.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/run.hpp"
 #include "pipeline/version.hpp"
@@ -30,8 +31,7 @@ namespace {
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv) {
-    int provided = 0;
-    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Init_thread(argc, argv, mpi::kRequiredThreadLevel, &provided_);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
@@ -40,9 +40,10 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
   int size() const { return size_; }
+  int provided_thread_level() const { return provided_; }
 
  private:
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, provided_ = MPI_THREAD_SINGLE;
 };
 
 }  // namespace
@@ -56,6 +57,7 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
             MpiSession mpi(argc, argv);
             try {
               setup_logging(mpi.rank(), config->verbose, config->log_dir);
+              mpi::require_thread_level(mpi.provided_thread_level());
               resolve_default_lists(*run, *config);
               return run_job(*config, effective_config_toml(*run));
             } catch (...) {

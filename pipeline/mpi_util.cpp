@@ -6,7 +6,36 @@
 #include <chrono>
 #include <thread>
 
+#include "io/error.hpp"
+
 namespace pixab::mpi {
+
+namespace {
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE:
+      return "MPI_THREAD_SINGLE";
+    case MPI_THREAD_FUNNELED:
+      return "MPI_THREAD_FUNNELED";
+    case MPI_THREAD_SERIALIZED:
+      return "MPI_THREAD_SERIALIZED";
+    case MPI_THREAD_MULTIPLE:
+      return "MPI_THREAD_MULTIPLE";
+    default:
+      return "thread level " + std::to_string(level);
+  }
+}
+
+}  // namespace
+
+void require_thread_level(int provided) {
+  if (provided >= kRequiredThreadLevel) return;
+  throw ConfigError("the MPI library provides " + thread_level_name(provided) + ", pixab needs " +
+                    thread_level_name(kRequiredThreadLevel) +
+                    " (MPI calls from the main thread while LibTorch runs threads of its own); use an MPI "
+                    "built with thread support");
+}
 
 int rank(MPI_Comm comm) {
   int r = 0;

@@ -1,5 +1,5 @@
 // The exit-code mapping main_cli and the run command use: user errors exit 1, bugs exit 4 with their message
-// (never as a user error).
+// (never as a user error), and MPI's thread support is checked against what pixab needs.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -8,6 +8,7 @@
 #include "io/error.hpp"
 #include "io/item_status.hpp"
 #include "pipeline/failure.hpp"
+#include "pipeline/mpi_util.hpp"
 
 namespace pixab {
 namespace {
@@ -63,6 +64,20 @@ TEST(Failure, FileErrorsAreTheInputOfOneShotCommandsButStopAJob) {
   EXPECT_EQ(job.message, "run failed: cannot write chunk-0000003.h5");
   EXPECT_EQ(failure_of(ItemError(ItemStatus::kMissing, "file not found: a.png"), FailureContext::kJob).code,
             kExitInternal);
+}
+
+TEST(MpiThreadLevel, FunneledOrMoreIsEnoughLessIsAClearConfigError) {
+  EXPECT_EQ(mpi::kRequiredThreadLevel, MPI_THREAD_FUNNELED);
+  for (const int level : {MPI_THREAD_FUNNELED, MPI_THREAD_SERIALIZED, MPI_THREAD_MULTIPLE})
+    EXPECT_NO_THROW(mpi::require_thread_level(level));
+  try {
+    mpi::require_thread_level(MPI_THREAD_SINGLE);
+    ADD_FAILURE() << "MPI_THREAD_SINGLE was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("provides MPI_THREAD_SINGLE, pixab needs MPI_THREAD_FUNNELED"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
