@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -69,9 +70,13 @@ std::vector<std::string> all_hostnames(MPI_Comm comm) {
 }
 
 std::string broadcast(const std::string& text, int root, MPI_Comm comm) {
-  std::int64_t length = broadcast(static_cast<std::int64_t>(text.size()), root, comm);
-  std::string out = rank(comm) == root ? text : std::string(static_cast<std::size_t>(length), '\0');
-  if (length > 0) MPI_Bcast(out.data(), static_cast<int>(length), MPI_CHAR, root, comm);
+  const auto length = static_cast<std::size_t>(broadcast(static_cast<std::int64_t>(text.size()), root, comm));
+  std::string out = rank(comm) == root ? text : std::string(length, '\0');
+  // MPI counts are ints: a text over 2 GiB (e.g. a large COCO annotation file) goes in pieces.
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  for (std::size_t at = 0; at < length; at += kPiece) {
+    MPI_Bcast(out.data() + at, static_cast<int>(std::min(kPiece, length - at)), MPI_CHAR, root, comm);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
-// The distributed run: every rank builds the same manifest, rank 0 decides (fresh start, resume, nothing to do)
-// under the output lock, ranks claim chunks dynamically and commit each as its own file, and rank 0 merges them
-// into the one results file. Signals stop the claiming; a later --resume computes only what is missing.
+// The distributed run: rank 0 builds the manifest and shares it with every rank, rank 0 decides (fresh start,
+// resume, nothing to do) under the output lock, ranks claim chunks dynamically and commit each as its own
+// file, and rank 0 merges them into the one results file. Signals stop the claiming; a later --resume
+// computes only what is missing.
 #include "pipeline/run.hpp"
 
 #include <ATen/Parallel.h>
@@ -29,6 +30,7 @@
 #include "pipeline/chunk_claims.hpp"
 #include "pipeline/job_files.hpp"
 #include "pipeline/manifest.hpp"
+#include "pipeline/manifest_share.hpp"
 #include "pipeline/merge.hpp"
 #include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
@@ -192,19 +194,10 @@ Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity&
   return plan;
 }
 
-// Rank 0's plan on every rank (collective). A refusal on rank 0 is rethrown on rank 0 only; the other ranks
-// return its exit code without repeating the message.
-Plan share_plan(int rank, const std::function<Plan()>& make_plan) {
-  std::string error;
+// Rank 0's plan on every rank (collective); a refusal there is JobRefused on every rank.
+Plan share_plan(const std::function<Plan()>& make_plan) {
   Plan plan;
-  if (rank == 0) {
-    try {
-      plan = make_plan();
-    } catch (const ConfigError& e) {
-      error = e.what();
-    }
-  }
-  if (!mpi::broadcast(error).empty()) throw JobRefused(rank == 0 ? error : "");
+  on_rank0_or_refused([&] { plan = make_plan(); });
   plan.finished_exit_code = static_cast<int>(mpi::broadcast(static_cast<std::int64_t>(plan.finished_exit_code)));
   std::int64_t pending = mpi::broadcast(static_cast<std::int64_t>(plan.pending.size()));
   plan.pending.resize(static_cast<std::size_t>(pending));
@@ -228,7 +221,38 @@ void commit_chunk(const JobFiles& files, const Manifest& manifest, std::size_t c
   write_results_file(files.chunk_path(chunk), data);
 }
 
+// The model on this rank: rank 0 hashes its file as it loads it (a refusal there is JobRefused on every
+// rank); the others take that hash instead of reading the file a second time.
+Model load_model(const std::string& path, const torch::Device& device) {
+  std::optional<Model> model;
+  on_rank0_or_refused([&] { model = Model::load(path, device); });
+  const std::string sha256 = mpi::broadcast(model ? model->sha256() : std::string());
+  if (!model) model = Model::load(path, device, sha256);
+  return std::move(*model);
+}
+
 }  // namespace
+
+void on_rank0_or_refused(const std::function<void()>& work) {
+  const int rank = mpi::rank();
+  std::string refusal;
+  bool refused = false;
+  if (rank == 0) {
+    try {
+      work();
+    } catch (const ConfigError& e) {
+      refusal = e.what();
+      refused = true;
+    } catch (const ModelError& e) {
+      refusal = e.what();
+      refused = true;
+    }
+  }
+  if (mpi::broadcast(static_cast<std::int64_t>(refused))) {
+    const std::string message = mpi::broadcast(refusal);
+    throw JobRefused(rank == 0 ? message : "");
+  }
+}
 
 int run_job(const RunConfig& config, const std::string& effective_config) {
   const std::string started = utc_now_iso8601();
@@ -241,9 +265,10 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   at::set_num_threads(threads);
 
   const torch::Device device = rank_device(config.device, place);
-  const Model model = Model::load(config.model, device);
-  const auto dataset = open_dataset(config.dataset);
-  const Manifest manifest = build_manifest(*dataset, config.dataset, config.limit, config.chunk_size);
+  const Model model = load_model(config.model, device);
+  const SharedDataset shared = share_dataset(config.dataset, config.limit, config.chunk_size);
+  const Dataset& dataset = *shared.dataset;
+  const Manifest& manifest = shared.manifest;
 
   ProcessOptions options;
   options.methods = config.methods;
@@ -264,7 +289,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.task = config.task;
   options.sanity_stages = config.sanity_stages;
   options.seed = config.seed;
-  const ItemProcessor processor(model, *dataset, options);
+  const ItemProcessor processor(model, dataset, options);
 
   const std::vector<std::string> hostnames = mpi::all_hostnames();
   const std::string config_text = recorded_config(effective_config);
@@ -275,7 +300,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const std::string attempt = started + " ranks=" + std::to_string(ranks) + " hosts=" + joined_unique(hostnames) +
                               " slurm_job=" + (slurm_job ? slurm_job : "-");
   std::unique_ptr<OutputLock> lock;
-  const Plan plan = share_plan(rank, [&] {
+  const Plan plan = share_plan([&] {
     check_output_writable(config.out);
     lock = std::make_unique<OutputLock>(config.out);
     return plan_job(config, files, identity, manifest, attempt);
