@@ -20,10 +20,10 @@ namespace fs = std::filesystem;
 
 class CocoDataset : public Dataset {
  public:
-  explicit CocoDataset(const DatasetConfig& config) : Dataset(config) {
+  CocoDataset(const DatasetConfig& config, const DatasetSource& source) : Dataset(config) {
     const std::string json_path =
         (fs::path(config.root) / "annotations" / ("instances_" + config.split + ".json")).string();
-    const std::optional<std::string> json_text = read_file_contents(json_path);
+    const std::optional<std::string> json_text = source.read(json_path);
     if (!json_text) {
       throw ConfigError("COCO annotation file " + json_path +
                         ": missing or unreadable (dataset.split is normally \"val2014\")");
@@ -62,8 +62,8 @@ class CocoDataset : public Dataset {
 
 }  // namespace
 
-std::unique_ptr<Dataset> open_coco_dataset(const DatasetConfig& config) {
-  return std::make_unique<CocoDataset>(config);
+std::unique_ptr<Dataset> open_coco_dataset(const DatasetConfig& config, const DatasetSource& source) {
+  return std::make_unique<CocoDataset>(config, source);
 }
 
 }  // namespace pixab

@@ -13,6 +13,6 @@ namespace pixab {
 // ConfigError (before any work) for a missing or malformed JSON file, or entries that name no item (an
 // image without id or file_name, a repeated image, an annotation of an image not in "images"); an
 // annotation with an unknown category or a malformed bbox makes only its image a bad_annotation item.
-std::unique_ptr<Dataset> open_coco_dataset(const DatasetConfig& config);
+std::unique_ptr<Dataset> open_coco_dataset(const DatasetConfig& config, const DatasetSource& source = {});
 
 }  // namespace pixab

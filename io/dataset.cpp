@@ -58,18 +58,18 @@ std::vector<std::string> find_image_files(const std::string& folder) {
   return files;
 }
 
-std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config) {
+std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config, const DatasetSource& source) {
   if (config.root.empty()) throw ConfigError("dataset.root is not set");
   if (config.max_pixels == 0) throw ConfigError("dataset.max_pixels must be positive");
   std::unique_ptr<Dataset> dataset;
   if (config.kind == "voc") {
-    dataset = open_voc_dataset(config);
+    dataset = open_voc_dataset(config, source);
   } else if (config.kind == "imagenet") {
-    dataset = open_imagenet_dataset(config);
+    dataset = open_imagenet_dataset(config, source);
   } else if (config.kind == "coco") {
-    dataset = open_coco_dataset(config);
+    dataset = open_coco_dataset(config, source);
   } else if (config.kind == "list") {
-    dataset = open_list_dataset(config);
+    dataset = open_list_dataset(config, source);
   } else {
     throw ConfigError("dataset.kind '" + config.kind +
                       "' is not supported (supported: voc, imagenet, coco, list)");

@@ -4,12 +4,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "io/box.hpp"
 #include "io/class_matcher.hpp"
+#include "io/file_contents.hpp"
 #include "io/image_reader.hpp"
 #include "io/model_meta.hpp"
 
@@ -37,7 +40,8 @@ class Dataset {
  public:
   virtual ~Dataset() = default;
   const std::string& kind() const { return kind_; }
-  // Items sorted by id: the manifest order, whatever order the dataset lists them in.
+  // Items sorted by id: the manifest order, whatever order the dataset lists them in (opened from items listed
+  // elsewhere, DatasetSource::listed: those items).
   virtual const std::vector<DatasetItem>& items() const = 0;
   // The item's label and objects, with class names as the dataset writes them (resolved against a model by
   // ClassMatcher::resolve); ItemError (kBadAnnotation) when its annotation cannot be used.
@@ -64,8 +68,24 @@ class Dataset {
 // (any case); hidden files and folders (names starting with '.') are skipped. In no particular order.
 std::vector<std::string> find_image_files(const std::string& folder);
 
+// Reads a dataset-level file whole (a list's CSV, COCO's instances JSON); nullopt when it cannot be opened.
+using DatasetFileReader = std::function<std::optional<std::string>(const std::string& path)>;
+
+// Where opening a dataset gets what it reads at opening. By default it lists the items (scans folders, reads
+// the image-set list, stats images) and reads its files from disk. The MPI ranks other than 0 open it from
+// what rank 0 read (pipeline/manifest_share), so that a parallel filesystem sees one listing and one read:
+//   listed: the items, listed elsewhere. voc, imagenet and a scanned list folder then scan and list nothing
+//     and their items() are these (e.g. the manifest's); their annotations are per-item files, read when
+//     asked. coco and a CSV list take their items from the file they parse anyway, through `read`.
+//   read: the dataset-level files (COCO's JSON, a list's CSV), e.g. rank 0's copy of them. ImageNet's small
+//     synset mapping file is read from disk by every opening.
+struct DatasetSource {
+  DatasetFileReader read = read_file_contents;
+  std::optional<std::vector<DatasetItem>> listed;
+};
+
 // ConfigError for an unknown kind, an unreadable dataset-level file (list, annotation JSON, class mapping) or
 // a dataset that lists nothing.
-std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config);
+std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config, const DatasetSource& source = {});
 
 }  // namespace pixab

@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -76,7 +77,7 @@ cv::Mat decode(const std::vector<unsigned char>& bytes, const std::string& path)
   cv::Mat raw;
   try {
     raw = cv::imdecode(
-        cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<unsigned char*>(bytes.data())),
+        cv::Mat(1, opencv_byte_count(bytes.size(), path), CV_8U, const_cast<unsigned char*>(bytes.data())),
         cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     // OpenCV refuses images whose header claims more pixels than CV_IO_MAX_IMAGE_PIXELS before decoding them.
@@ -89,6 +90,16 @@ cv::Mat decode(const std::vector<unsigned char>& bytes, const std::string& path)
 }
 
 }  // namespace
+
+int opencv_byte_count(std::uint64_t size, const std::string& path) {
+  if (size > static_cast<std::uint64_t>(INT_MAX)) {
+    refuse(ItemStatus::kTooLarge,
+           "file of " + std::to_string(size) + " bytes, over the " + std::to_string(INT_MAX) +
+               " bytes OpenCV can decode",
+           path);
+  }
+  return static_cast<int>(size);
+}
 
 DecodedImage read_image_rgb8(const std::string& path, std::uint64_t max_pixels) {
   const std::vector<unsigned char> bytes = read_file(path, max_pixels);

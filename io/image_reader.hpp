@@ -23,4 +23,8 @@ struct DecodedImage {
 // header for JPEG and PNG, before decoding; after decoding for other formats).
 DecodedImage read_image_rgb8(const std::string& path, std::uint64_t max_pixels = kDefaultMaxPixels);
 
+// A file's byte count as the int that OpenCV's decoders take: ItemError kTooLarge (naming the path and the
+// size) when it exceeds INT_MAX, which a max_pixels over about 2^28 lets through the size check.
+int opencv_byte_count(std::uint64_t size, const std::string& path);
+
 }  // namespace pixab

@@ -23,29 +23,13 @@ constexpr const char* kSynsetMappingFile = "LOC_synset_mapping.txt";
 
 class ImagenetDataset : public Dataset {
  public:
-  explicit ImagenetDataset(const DatasetConfig& config) : Dataset(config) {
+  ImagenetDataset(const DatasetConfig& config, const DatasetSource& source) : Dataset(config) {
     const fs::path root = config.root;
-    const std::pair<fs::path, fs::path> layouts[] = {
-        {root / config.split, root / "bbox" / config.split},
-        {root / "ILSVRC/Data/CLS-LOC" / config.split, root / "ILSVRC/Annotations/CLS-LOC" / config.split}};
-    const auto* layout = std::find_if(std::begin(layouts), std::end(layouts),
-                                      [](const auto& l) { return fs::is_directory(l.first); });
-    if (layout == std::end(layouts)) {
-      throw ConfigError("ImageNet dataset " + config.root + ": no image folder " + layouts[0].first.string() +
-                        " or " + layouts[1].first.string() + " (dataset.split is normally \"val\")");
+    if (source.listed) {  // listed elsewhere: no folder scan
+      items_ = *source.listed;
+    } else {
+      list_items(config);
     }
-    const auto& [image_dir, annotation_dir] = *layout;
-    if (!fs::is_directory(annotation_dir)) {
-      throw ConfigError("ImageNet dataset " + config.root + ": no bounding-box folder " +
-                        annotation_dir.string());
-    }
-    for (const std::string& path : find_image_files(image_dir.string())) {
-      const fs::path image = path;
-      const fs::path annotation = annotation_dir / image.filename().replace_extension(".xml");
-      items_.push_back({image.lexically_relative(root).generic_string(), path, annotation.string()});
-    }
-    sort_by_id(items_, image_dir.string());
-
     const fs::path mapping = root / kSynsetMappingFile;
     if (fs::exists(mapping)) synsets_ = read_synset_mapping(mapping.string());
     mapping_path_ = mapping.string();
@@ -96,6 +80,31 @@ class ImagenetDataset : public Dataset {
   }
 
  private:
+  // The items of the first layout found, by scanning its image folder.
+  void list_items(const DatasetConfig& config) {
+    const fs::path root = config.root;
+    const std::pair<fs::path, fs::path> layouts[] = {
+        {root / config.split, root / "bbox" / config.split},
+        {root / "ILSVRC/Data/CLS-LOC" / config.split, root / "ILSVRC/Annotations/CLS-LOC" / config.split}};
+    const auto* layout = std::find_if(std::begin(layouts), std::end(layouts),
+                                      [](const auto& l) { return fs::is_directory(l.first); });
+    if (layout == std::end(layouts)) {
+      throw ConfigError("ImageNet dataset " + config.root + ": no image folder " + layouts[0].first.string() +
+                        " or " + layouts[1].first.string() + " (dataset.split is normally \"val\")");
+    }
+    const auto& [image_dir, annotation_dir] = *layout;
+    if (!fs::is_directory(annotation_dir)) {
+      throw ConfigError("ImageNet dataset " + config.root + ": no bounding-box folder " +
+                        annotation_dir.string());
+    }
+    for (const std::string& path : find_image_files(image_dir.string())) {
+      const fs::path image = path;
+      const fs::path annotation = annotation_dir / image.filename().replace_extension(".xml");
+      items_.push_back({image.lexically_relative(root).generic_string(), path, annotation.string()});
+    }
+    sort_by_id(items_, image_dir.string());
+  }
+
   std::vector<DatasetItem> items_;
   std::vector<std::string> synsets_;  // of the mapping file, in class order; empty without one
   std::string mapping_path_;
@@ -123,8 +132,8 @@ std::vector<std::string> read_synset_mapping(const std::string& path) {
   return synsets;
 }
 
-std::unique_ptr<Dataset> open_imagenet_dataset(const DatasetConfig& config) {
-  return std::make_unique<ImagenetDataset>(config);
+std::unique_ptr<Dataset> open_imagenet_dataset(const DatasetConfig& config, const DatasetSource& source) {
+  return std::make_unique<ImagenetDataset>(config, source);
 }
 
 }  // namespace pixab

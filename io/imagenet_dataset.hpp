@@ -16,7 +16,7 @@ namespace pixab {
 // plus an optional root/LOC_synset_mapping.txt ("n01440764 tench, Tinca tinca", one synset per line, in class
 // order). Images may sit in synset sub-folders; an image's XML is found by its file name. The label is the
 // synset of the XML's objects. ConfigError when no layout is found, or the mapping file is malformed.
-std::unique_ptr<Dataset> open_imagenet_dataset(const DatasetConfig& config);
+std::unique_ptr<Dataset> open_imagenet_dataset(const DatasetConfig& config, const DatasetSource& source = {});
 
 // The synsets of a LOC_synset_mapping.txt, in class order; ConfigError naming the file and line for a
 // repeated synset or an unreadable file.

@@ -20,12 +20,16 @@ namespace fs = std::filesystem;
 
 class ListDataset : public Dataset {
  public:
-  explicit ListDataset(const DatasetConfig& config) : Dataset(config) {
+  ListDataset(const DatasetConfig& config, const DatasetSource& source) : Dataset(config) {
     std::error_code ec;
     if (fs::is_directory(config.root, ec)) {
+      if (source.listed) {  // listed elsewhere: no folder scan
+        items_ = *source.listed;
+        return;
+      }
       scan_folder(config.root);
     } else if (fs::is_regular_file(config.root, ec)) {
-      read_csv(config.root);
+      read_csv(config.root, source.read);
     } else {
       throw ConfigError("list dataset " + config.root + ": no such file or folder");
     }
@@ -53,8 +57,8 @@ class ListDataset : public Dataset {
       items_.push_back({fs::path(path).lexically_relative(root).generic_string(), path, ""});
   }
 
-  void read_csv(const std::string& csv_path) {
-    const std::optional<std::string> text = read_file_contents(csv_path);
+  void read_csv(const std::string& csv_path, const DatasetFileReader& read) {
+    const std::optional<std::string> text = read(csv_path);
     if (!text) throw ConfigError("list dataset " + csv_path + " cannot be read");
     const fs::path folder = fs::path(csv_path).parent_path();
     for (ListRow& row : parse_list_csv(*text, csv_path)) {
@@ -72,8 +76,8 @@ class ListDataset : public Dataset {
 
 }  // namespace
 
-std::unique_ptr<Dataset> open_list_dataset(const DatasetConfig& config) {
-  return std::make_unique<ListDataset>(config);
+std::unique_ptr<Dataset> open_list_dataset(const DatasetConfig& config, const DatasetSource& source) {
+  return std::make_unique<ListDataset>(config, source);
 }
 
 }  // namespace pixab

@@ -12,6 +12,6 @@ namespace pixab {
 // are the items' ids; boxes are pixel edges [x1, y1, x2, y2]; labels and classes are model class names
 // (labels or wnids) or indices. A row that cannot be used becomes a bad_annotation item with a one-line
 // message; ConfigError for an unreadable file, a row without an image path, or a repeated path.
-std::unique_ptr<Dataset> open_list_dataset(const DatasetConfig& config);
+std::unique_ptr<Dataset> open_list_dataset(const DatasetConfig& config, const DatasetSource& source = {});
 
 }  // namespace pixab

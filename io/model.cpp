@@ -66,6 +66,12 @@ Model Model::deep_copy() const {
 }
 
 Model Model::load(const std::string& path, const torch::Device& device) {
+  Model model = load(path, device, std::string());
+  model.sha256_ = sha256_file(path);
+  return model;
+}
+
+Model Model::load(const std::string& path, const torch::Device& device, std::string known_sha256) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw ModelError("model " + path + ": file not found");
 
@@ -88,7 +94,7 @@ Model Model::load(const std::string& path, const torch::Device& device) {
 
   Model model(std::move(module), std::move(meta), path, device);
   model.check_contract();
-  model.sha256_ = sha256_file(path);
+  model.sha256_ = std::move(known_sha256);
   return model;
 }
 

@@ -16,6 +16,9 @@ class Model {
   // ModelError naming the file and the problem on any violation. TorchScript is code: only load files you
   // trust.
   static Model load(const std::string& path, const torch::Device& device);
+  // The same, with the file's SHA-256 as computed elsewhere (by MPI rank 0, which hashed this path): the file
+  // is read once, by TorchScript, not a second time for its hash.
+  static Model load(const std::string& path, const torch::Device& device, std::string known_sha256);
 
   torch::Tensor features(const torch::Tensor& x) const;  // [B,C,H,W] -> [B,K,h,w]
   torch::Tensor head(const torch::Tensor& a) const;      // [B,K,h,w] -> [B,N] logits

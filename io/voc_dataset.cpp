@@ -31,8 +31,12 @@ std::string image_path_for(const fs::path& image_dir, const std::string& id) {
 
 class VocLayoutDataset : public Dataset {
  public:
-  explicit VocLayoutDataset(const DatasetConfig& config)
+  VocLayoutDataset(const DatasetConfig& config, const DatasetSource& source)
       : Dataset(config), include_difficult_(config.include_difficult) {
+    if (source.listed) {  // listed elsewhere: no list file read, no image stat
+      items_ = *source.listed;
+      return;
+    }
     // The id is the image's path relative to the root (results-schema.md), which stays the same wherever the
     // dataset is mounted.
     for (const auto& entry : list_voc_split(config.root, config.split)) {
@@ -65,8 +69,8 @@ class VocLayoutDataset : public Dataset {
 
 }  // namespace
 
-std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config) {
-  return std::make_unique<VocLayoutDataset>(config);
+std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config, const DatasetSource& source) {
+  return std::make_unique<VocLayoutDataset>(config, source);
 }
 
 std::vector<VocEntry> list_voc_split(const std::string& root, const std::string& split) {

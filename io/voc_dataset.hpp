@@ -31,6 +31,6 @@ inline constexpr std::array<const char*, 20> kVocClasses = {
 // The `voc` dataset kind: items of the split list, ids relative to the root; objects from the XML, the
 // difficult ones left out when config.include_difficult is false. ConfigError for a missing or empty list
 // or a repeated id.
-std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config);
+std::unique_ptr<Dataset> open_voc_dataset(const DatasetConfig& config, const DatasetSource& source = {});
 
 }  // namespace pixab

@@ -13,7 +13,9 @@
 #include "io/fashion_mnist.hpp"
 #include "pipeline/cli_config.hpp"
 #include "pipeline/command.hpp"
+#include "pipeline/failure.hpp"
 #include "pipeline/logging.hpp"
+#include "pipeline/mpi_util.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/run.hpp"
 #include "pipeline/version.hpp"
@@ -29,8 +31,7 @@ namespace {
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv) {
-    int provided = 0;
-    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Init_thread(argc, argv, mpi::kRequiredThreadLevel, &provided_);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
   }
@@ -39,9 +40,10 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
   int size() const { return size_; }
+  int provided_thread_level() const { return provided_; }
 
  private:
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, provided_ = MPI_THREAD_SINGLE;
 };
 
 }  // namespace
@@ -53,28 +55,21 @@ Command add_run_command(CLI::App& app, int* argc, char*** argv) {
   add_run_options(app, *run, *config);
   return {run, [config, run, argc, argv] {
             MpiSession mpi(argc, argv);
-            setup_logging(mpi.rank(), config->verbose, config->log_dir);
-            // In a job of several ranks a failure on one rank would leave the others waiting in a collective:
-            // such failures end the whole job. Refusals every rank agreed on return normally.
-            const auto fail = [&](int code) {
-              if (mpi.size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
-              return code;
-            };
             try {
+              setup_logging(mpi.rank(), config->verbose, config->log_dir);
+              mpi::require_thread_level(mpi.provided_thread_level());
               resolve_default_lists(*run, *config);
               return run_job(*config, effective_config_toml(*run));
-            } catch (const JobRefused& e) {  // rank 0 refused; every rank knows
-              if (*e.what()) spdlog::error("{}", e.what());
-              return static_cast<int>(kExitConfig);
-            } catch (const ConfigError& e) {  // before any work: a usage error
-              spdlog::error("{}", e.what());
-              return fail(kExitConfig);
-            } catch (const ModelError& e) {
-              spdlog::error("{}", e.what());
-              return fail(kExitConfig);
-            } catch (const std::exception& e) {  // during the work: the job failed
-              spdlog::critical("run failed: {}", e.what());
-              return fail(kExitInternal);
+            } catch (...) {
+              const Failure failure = classify_failure(std::current_exception(), FailureContext::kJob);
+              if (!failure.message.empty()) {
+                spdlog::log(failure.code == kExitInternal ? spdlog::level::critical : spdlog::level::err,
+                            "{}", failure.message);
+              }
+              // In a job of several ranks a failure on one rank would leave the others waiting in a
+              // collective: it ends the whole job. Refusals every rank agreed on return normally.
+              if (mpi.size() > 1 && !failure.every_rank_knows) MPI_Abort(MPI_COMM_WORLD, failure.code);
+              return static_cast<int>(failure.code);
             }
           }};
 }
@@ -176,6 +171,10 @@ int main_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "pixab: " << e.what() << "\nRun 'pixab --help' (or 'pixab SUBCOMMAND --help') for usage.\n";
     return kExitConfig;
+  } catch (...) {  // an option callback's bug: never a usage error
+    const Failure failure = classify_failure(std::current_exception(), FailureContext::kOneShot);
+    std::cerr << "pixab: " << failure.message << "\n";
+    return failure.code;
   }
 
   for (const Command& command : commands) {
@@ -183,12 +182,10 @@ int main_cli(int argc, char** argv) {
     if (command.app->get_name() != "run") setup_logging(0, false);  // run sets up logging with its MPI rank
     try {
       return command.action();
-    } catch (const Error& e) {  // bad input files or settings of the one-shot commands
-      std::cerr << "pixab: " << e.what() << "\n";
-      return kExitConfig;
-    } catch (const std::exception& e) {
-      std::cerr << "pixab: internal error: " << e.what() << "\n";
-      return kExitInternal;
+    } catch (...) {
+      const Failure failure = classify_failure(std::current_exception(), FailureContext::kOneShot);
+      std::cerr << "pixab: " << failure.message << "\n";
+      return failure.code;
     }
   }
   return kExitConfig;  // unreachable: a subcommand is required

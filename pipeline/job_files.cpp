@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,33 +102,104 @@ std::vector<std::string> identity_differences(const JobIdentity& recorded, const
   return differences;
 }
 
+namespace {
+
+// The lock's content: "host pid time".
+std::string lock_content(const std::string& host) {
+  return host + " " + std::to_string(::getpid()) + " " + std::to_string(std::time(nullptr)) + "\n";
+}
+
+struct LockHolder {
+  std::string host;
+  long pid = 0;
+};
+
+LockHolder read_holder(int fd) {
+  std::string text(256, '\0');
+  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  LockHolder holder;
+  std::istringstream(text) >> holder.host >> holder.pid;
+  return holder;
+}
+
+// Whether the path still names the file open as `fd` (not removed or replaced since it was opened).
+bool same_file(const std::string& path, int fd) {
+  struct stat by_path = {};
+  struct stat by_fd = {};
+  return ::stat(path.c_str(), &by_path) == 0 && ::fstat(fd, &by_fd) == 0 && by_path.st_dev == by_fd.st_dev &&
+         by_path.st_ino == by_fd.st_ino;
+}
+
+// Holds flock(LOCK_EX) on a file descriptor, closing it at the end.
+class FlockedFile {
+ public:
+  explicit FlockedFile(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        const int error = errno;
+        ::close(fd_);
+        throw IoError(std::string("cannot flock the lock file: ") + std::strerror(error));
+      }
+    }
+  }
+  ~FlockedFile() { ::close(fd_); }  // closing releases the flock
+  FlockedFile(const FlockedFile&) = delete;
+  FlockedFile& operator=(const FlockedFile&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+// A new lock is created exclusively and written in place. A stale one is taken over without ever removing it:
+// takers serialise on an flock of the lock file itself, and each re-reads the holder under that flock, so the
+// first rewrites it with its own "host pid time" and every later taker finds a live holder and is refused.
+// Removing and recreating it instead would let two takers that both saw it stale both proceed.
 OutputLock::OutputLock(const std::string& out) : path_(out + ".lock") {
   const std::string host = this_host();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      const std::string content =
-          host + " " + std::to_string(::getpid()) + " " + std::to_string(std::time(nullptr)) + "\n";
-      const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-      ::close(fd);
+  const auto refuse = [&](const LockHolder& holder) {
+    return ConfigError("output " + out + " is locked by " + (holder.host.empty() ? "?" : holder.host) +
+                       " pid " + std::to_string(holder.pid) + " (" + path_ +
+                       "): another run is writing it. If that run is gone (e.g. on another host), remove the "
+                       "lock file and start again with --resume");
+  };
+  // Each pass either creates the lock, takes a stale one over, or refuses; it starts again only when the lock
+  // it found was removed (its run ended) before it could look inside.
+  for (;;) {
+    const int created = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (created >= 0) {
+      const std::string content = lock_content(host);
+      const bool written =
+          ::write(created, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+      ::close(created);
       if (!written) throw IoError("cannot write the lock file " + path_);
       return;
     }
     if (errno != EEXIST) throw ConfigError("cannot create the lock file " + path_ + ": " + std::strerror(errno));
-    std::ifstream in(path_);
-    std::string holder_host;
-    long holder_pid = 0;
-    in >> holder_host >> holder_pid;
-    const bool dead_here = holder_host == host && holder_pid > 0 && ::kill(static_cast<pid_t>(holder_pid), 0) != 0 &&
-                           errno == ESRCH;
-    if (!dead_here || attempt > 0) {
-      throw ConfigError("output " + out + " is locked by " + (holder_host.empty() ? "?" : holder_host) +
-                        " pid " + std::to_string(holder_pid) + " (" + path_ +
-                        "): another run is writing it. If that run is gone (e.g. on another host), remove the "
-                        "lock file and start again with --resume");
+    const int existing = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (existing < 0) {
+      if (errno == ENOENT) continue;  // removed in between: its run ended
+      throw ConfigError("cannot open the lock file " + path_ + ": " + std::strerror(errno));
     }
-    spdlog::warn("output lock {}: its process {} on this host is gone; taking it over", path_, holder_pid);
-    std::filesystem::remove(path_);
+    const FlockedFile lock_file(existing);
+    if (!same_file(path_, lock_file.fd())) continue;  // removed or replaced while we waited for the flock
+    const LockHolder holder = read_holder(lock_file.fd());
+    const bool dead_here = holder.host == host && holder.pid > 0 &&
+                           ::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH;
+    if (!dead_here) throw refuse(holder);
+    const std::string content = lock_content(host);
+    if (::ftruncate(lock_file.fd(), 0) != 0 ||
+        ::pwrite(lock_file.fd(), content.data(), content.size(), 0) != static_cast<ssize_t>(content.size()) ||
+        ::fsync(lock_file.fd()) != 0) {
+      throw IoError("cannot write the lock file " + path_ + ": " + std::strerror(errno));
+    }
+    const LockHolder now = read_holder(lock_file.fd());  // verify: the file says this process holds it
+    if (now.host != host || now.pid != static_cast<long>(::getpid())) throw refuse(now);
+    spdlog::warn("output lock {}: its process {} on this host is gone; taking it over", path_, holder.pid);
+    return;
   }
 }
 

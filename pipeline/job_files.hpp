@@ -45,8 +45,10 @@ class JobFiles {
 std::vector<std::string> identity_differences(const JobIdentity& recorded, const JobIdentity& now);
 
 // `<out>.lock`, created exclusively, holding "host pid time". A lock whose process is gone on this host is
-// stale: it is taken over with a warning. Any other existing lock is refused with a ConfigError naming its
-// holder (a lock from another host cannot be checked: the message says how to remove it).
+// stale: it is taken over with a warning, atomically (rewritten in place under an flock of the file, so that
+// of several processes racing for one stale lock exactly one wins). Any other existing lock is refused with a
+// ConfigError naming its holder (a lock from another host cannot be checked: the message says how to remove
+// it).
 class OutputLock {
  public:
   explicit OutputLock(const std::string& out);

@@ -3,10 +3,40 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
+#include "io/error.hpp"
+
 namespace pixab::mpi {
+
+namespace {
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE:
+      return "MPI_THREAD_SINGLE";
+    case MPI_THREAD_FUNNELED:
+      return "MPI_THREAD_FUNNELED";
+    case MPI_THREAD_SERIALIZED:
+      return "MPI_THREAD_SERIALIZED";
+    case MPI_THREAD_MULTIPLE:
+      return "MPI_THREAD_MULTIPLE";
+    default:
+      return "thread level " + std::to_string(level);
+  }
+}
+
+}  // namespace
+
+void require_thread_level(int provided) {
+  if (provided >= kRequiredThreadLevel) return;
+  throw ConfigError("the MPI library provides " + thread_level_name(provided) + ", pixab needs " +
+                    thread_level_name(kRequiredThreadLevel) +
+                    " (MPI calls from the main thread while LibTorch runs threads of its own); use an MPI "
+                    "built with thread support");
+}
 
 int rank(MPI_Comm comm) {
   int r = 0;
@@ -40,9 +70,13 @@ std::vector<std::string> all_hostnames(MPI_Comm comm) {
 }
 
 std::string broadcast(const std::string& text, int root, MPI_Comm comm) {
-  std::int64_t length = broadcast(static_cast<std::int64_t>(text.size()), root, comm);
-  std::string out = rank(comm) == root ? text : std::string(static_cast<std::size_t>(length), '\0');
-  if (length > 0) MPI_Bcast(out.data(), static_cast<int>(length), MPI_CHAR, root, comm);
+  const auto length = static_cast<std::size_t>(broadcast(static_cast<std::int64_t>(text.size()), root, comm));
+  std::string out = rank(comm) == root ? text : std::string(length, '\0');
+  // MPI counts are ints: a text over 2 GiB (e.g. a large COCO annotation file) goes in pieces.
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  for (std::size_t at = 0; at < length; at += kPiece) {
+    MPI_Bcast(out.data() + at, static_cast<int>(std::min(kPiece, length - at)), MPI_CHAR, root, comm);
+  }
   return out;
 }
 

@@ -10,6 +10,14 @@
 
 namespace pixab::mpi {
 
+// The thread support pixab needs from MPI_Init_thread: it calls MPI from the main thread only (the run's
+// loop, its collectives and one-sided claims), while LibTorch and OpenCV run threads of their own that never
+// call MPI.
+inline constexpr int kRequiredThreadLevel = MPI_THREAD_FUNNELED;
+
+// ConfigError naming both levels when the MPI library `provided` less than kRequiredThreadLevel.
+void require_thread_level(int provided);
+
 int rank(MPI_Comm comm = MPI_COMM_WORLD);
 int size(MPI_Comm comm = MPI_COMM_WORLD);
 

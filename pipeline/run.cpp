@@ -1,6 +1,7 @@
-// The distributed run: every rank builds the same manifest, rank 0 decides (fresh start, resume, nothing to do)
-// under the output lock, ranks claim chunks dynamically and commit each as its own file, and rank 0 merges them
-// into the one results file. Signals stop the claiming; a later --resume computes only what is missing.
+// The distributed run: rank 0 builds the manifest and shares it with every rank, rank 0 decides (fresh start,
+// resume, nothing to do) under the output lock, ranks claim chunks dynamically and commit each as its own
+// file, and rank 0 merges them into the one results file. Signals stop the claiming; a later --resume
+// computes only what is missing.
 #include "pipeline/run.hpp"
 
 #include <ATen/Parallel.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -29,6 +31,7 @@
 #include "pipeline/chunk_claims.hpp"
 #include "pipeline/job_files.hpp"
 #include "pipeline/manifest.hpp"
+#include "pipeline/manifest_share.hpp"
 #include "pipeline/merge.hpp"
 #include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
@@ -98,6 +101,25 @@ std::string joined_unique(std::vector<std::string> values) {
   return fmt::format("{}", fmt::join(values, ","));
 }
 
+// The attributes of the existing output `out` when it is a results file. Some other file (not HDF5, not
+// readable as results) is refused with a ConfigError naming it, or with --overwrite left to be replaced (the
+// merge's rename puts the results in its place): nullopt. A folder is refused: no rename replaces it.
+std::optional<ResultsData> existing_results(const RunConfig& config) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(config.out, ec))
+    throw ConfigError("output " + config.out + " is a folder; choose a file name for --out");
+  try {
+    return read_results_attributes(config.out);
+  } catch (const IoError& e) {
+    if (!config.overwrite) {
+      throw ConfigError("output " + config.out + " exists and is not a pixab results file (" + e.what() +
+                        "); remove it, choose another --out, or replace it with --overwrite");
+    }
+    spdlog::warn("output {} is not a pixab results file: it will be replaced (--overwrite)", config.out);
+    return std::nullopt;
+  }
+}
+
 // What rank 0 found on disk and decided.
 struct Plan {
   int finished_exit_code = -1;    // >= 0: the output is complete, nothing to do
@@ -112,22 +134,23 @@ Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity&
               const std::string& attempt) {
   Plan plan;
   namespace fs = std::filesystem;
-  if (!files.has_state() && fs::exists(config.out)) {
-    const ResultsData existing = read_results_attributes(config.out);
+  const std::optional<ResultsData> existing =
+      !files.has_state() && fs::exists(config.out) ? existing_results(config) : std::nullopt;
+  if (existing) {
     const auto text = [&](const char* key) {
-      const auto it = existing.text_attributes.find(key);
-      return it == existing.text_attributes.end() ? std::string() : it->second;
+      const auto it = existing->text_attributes.find(key);
+      return it == existing->text_attributes.end() ? std::string() : it->second;
     };
     const JobIdentity recorded{text("config_sha256"), text("model_sha256"), text("manifest_sha256"),
-                               static_cast<std::uint64_t>(existing.int_attributes.count("items_total")
-                                                              ? existing.int_attributes.at("items_total")
+                               static_cast<std::uint64_t>(existing->int_attributes.count("items_total")
+                                                              ? existing->int_attributes.at("items_total")
                                                               : -1),
                                identity.chunk_size};
     const auto differences = identity_differences(recorded, identity);
     if (differences.empty()) {
-      const auto failed = existing.int_attributes.find("items_failed");
+      const auto failed = existing->int_attributes.find("items_failed");
       plan.finished_exit_code =
-          failed != existing.int_attributes.end() && failed->second > 0 ? kExitItemErrors : kExitOk;
+          failed != existing->int_attributes.end() && failed->second > 0 ? kExitItemErrors : kExitOk;
       spdlog::info("{} is complete for this config, model and manifest: nothing to do", config.out);
       return plan;
     }
@@ -171,19 +194,10 @@ Plan plan_job(const RunConfig& config, const JobFiles& files, const JobIdentity&
   return plan;
 }
 
-// Rank 0's plan on every rank (collective). A refusal on rank 0 is rethrown on rank 0 only; the other ranks
-// return its exit code without repeating the message.
-Plan share_plan(int rank, const std::function<Plan()>& make_plan) {
-  std::string error;
+// Rank 0's plan on every rank (collective); a refusal there is JobRefused on every rank.
+Plan share_plan(const std::function<Plan()>& make_plan) {
   Plan plan;
-  if (rank == 0) {
-    try {
-      plan = make_plan();
-    } catch (const ConfigError& e) {
-      error = e.what();
-    }
-  }
-  if (!mpi::broadcast(error).empty()) throw JobRefused(rank == 0 ? error : "");
+  on_rank0_or_refused([&] { plan = make_plan(); });
   plan.finished_exit_code = static_cast<int>(mpi::broadcast(static_cast<std::int64_t>(plan.finished_exit_code)));
   std::int64_t pending = mpi::broadcast(static_cast<std::int64_t>(plan.pending.size()));
   plan.pending.resize(static_cast<std::size_t>(pending));
@@ -202,7 +216,38 @@ void commit_chunk(const JobFiles& files, const Manifest& manifest, std::size_t c
   write_results_file(files.chunk_path(chunk), data);
 }
 
+// The model on this rank: rank 0 hashes its file as it loads it (a refusal there is JobRefused on every
+// rank); the others take that hash instead of reading the file a second time.
+Model load_model(const std::string& path, const torch::Device& device) {
+  std::optional<Model> model;
+  on_rank0_or_refused([&] { model = Model::load(path, device); });
+  const std::string sha256 = mpi::broadcast(model ? model->sha256() : std::string());
+  if (!model) model = Model::load(path, device, sha256);
+  return std::move(*model);
+}
+
 }  // namespace
+
+void on_rank0_or_refused(const std::function<void()>& work) {
+  const int rank = mpi::rank();
+  std::string refusal;
+  bool refused = false;
+  if (rank == 0) {
+    try {
+      work();
+    } catch (const ConfigError& e) {
+      refusal = e.what();
+      refused = true;
+    } catch (const ModelError& e) {
+      refusal = e.what();
+      refused = true;
+    }
+  }
+  if (mpi::broadcast(static_cast<std::int64_t>(refused))) {
+    const std::string message = mpi::broadcast(refusal);
+    throw JobRefused(rank == 0 ? message : "");
+  }
+}
 
 int run_job(const RunConfig& config, const std::string& effective_config) {
   const std::string started = utc_now_iso8601();
@@ -215,9 +260,10 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   at::set_num_threads(threads);
 
   const torch::Device device = rank_device(config.device, place);
-  const Model model = Model::load(config.model, device);
-  const auto dataset = open_dataset(config.dataset);
-  Manifest manifest = build_manifest(*dataset, config.dataset, config.limit, config.chunk_size);
+  const Model model = load_model(config.model, device);
+  SharedDataset shared = share_dataset(config.dataset, config.limit, config.chunk_size);
+  const Dataset& dataset = *shared.dataset;
+  Manifest& manifest = shared.manifest;
 
   ProcessOptions options;
   options.methods = config.methods;
@@ -238,7 +284,8 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.task = config.task;
   options.task_settings.sanity_stages = config.sanity_stages;
   options.task_settings.seed = config.seed;
-  const ItemProcessor processor(model, *dataset, options);
+  const ItemProcessor processor(model, dataset, options);
+  // Every rank makes the rows of the shared items itself: they follow from the items and the config alone.
   manifest.rows = processor.rows_of(manifest.items);
 
   const std::vector<std::string> hostnames = mpi::all_hostnames();
@@ -250,7 +297,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const std::string attempt = started + " ranks=" + std::to_string(ranks) + " hosts=" + joined_unique(hostnames) +
                               " slurm_job=" + (slurm_job ? slurm_job : "-");
   std::unique_ptr<OutputLock> lock;
-  const Plan plan = share_plan(rank, [&] {
+  const Plan plan = share_plan([&] {
     check_output_writable(config.out);
     lock = std::make_unique<OutputLock>(config.out);
     return plan_job(config, files, identity, manifest, attempt);

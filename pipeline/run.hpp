@@ -1,6 +1,7 @@
 // `pixab run`: the explanation job over a dataset, written to one HDF5 results file.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "io/error.hpp"
@@ -18,6 +19,11 @@ class JobRefused : public ConfigError {
  public:
   using ConfigError::ConfigError;
 };
+
+// Collective over MPI_COMM_WORLD: runs `work` on rank 0 only. A ConfigError or ModelError there (a refusal
+// before any work) is thrown as JobRefused on every rank; any other exception leaves rank 0 alone, whose
+// failure ends the job (MPI_Abort).
+void on_rank0_or_refused(const std::function<void()>& work);
 
 // Runs the job on every rank of MPI_COMM_WORLD (one rank without mpirun); throws ConfigError/ModelError before
 // any work for bad settings. Returns kExitOk, kExitItemErrors or kExitSignal (stopped, resumable) on every

@@ -88,6 +88,24 @@ TEST(ImageReader, MissingEmptyAndNotAnImage) {
   EXPECT_EQ(status_of(dir.file("folder.jpg")), ItemStatus::kUnreadable);
 }
 
+// OpenCV takes the encoded bytes' count as an int: a file over INT_MAX bytes (possible with a large
+// dataset.max_pixels) is too_large with a message, never a wrapped negative size.
+TEST(ImageReader, ByteCountOverIntMaxIsTooLarge) {
+  constexpr std::uint64_t kIntMax = 2147483647;
+  EXPECT_EQ(opencv_byte_count(1, "a.png"), 1);
+  EXPECT_EQ(opencv_byte_count(kIntMax, "a.png"), 2147483647);
+  for (const std::uint64_t size : {kIntMax + 1, std::uint64_t{1} << 32, std::uint64_t{1} << 40}) {
+    try {
+      opencv_byte_count(size, "huge.tif");
+      ADD_FAILURE() << size << " bytes were accepted";
+    } catch (const ItemError& e) {
+      EXPECT_EQ(e.status(), ItemStatus::kTooLarge);
+      EXPECT_NE(std::string(e.what()).find(std::to_string(size) + " bytes"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("huge.tif"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ImageReader, PngNamedJpegIsDecodedByContent) {
   test::TempDir dir("reader-png-as-jpeg");
   cv::imwrite(dir.file("real.png"), cv::Mat(3, 5, CV_8UC3, cv::Scalar(30, 20, 10)));

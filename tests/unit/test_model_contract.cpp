@@ -56,6 +56,18 @@ TEST_F(ModelContract, GoodModelLoadsWithShapesMetadataAndDigest) {
   EXPECT_EQ(model.sha256().size(), 64u);
 }
 
+// MPI ranks other than 0 take rank 0's hash instead of reading the file a second time: the given hash is the
+// model's, whatever the file's (here deliberately not it).
+TEST_F(ModelContract, AKnownHashIsTakenNotComputed) {
+  const std::string path = save_scripted_model(dir_ + "/known.pt", kGapLinearSource, gap_parameters(),
+                                               simple_meta_json(4, 5, 2, 3));
+  const std::string given(64, 'a');
+  const Model model = Model::load(path, torch::kCPU, given);
+  EXPECT_EQ(model.sha256(), given);
+  EXPECT_EQ(model.feature_channels(), 2);  // the contract is checked all the same
+  EXPECT_EQ(model.deep_copy().sha256(), given);
+}
+
 TEST_F(ModelContract, MissingFile) {
   try {
     Model::load(dir_ + "/absent.pt", torch::kCPU);
