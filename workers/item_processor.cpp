@@ -40,7 +40,7 @@ struct ItemProcessor::Prepared {
 };
 
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options)
-    : ItemProcessor(model, dataset, options, make_task(options.task, model, options.task_settings)) {}
+    : ItemProcessor(model, dataset, std::move(options), nullptr) {}
 
 ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options,
                              std::unique_ptr<Task> task)
@@ -67,6 +67,7 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
   if (options_.batch_size < 1) throw ConfigError("batch_size must be at least 1");
   methods_ = make_cam_methods(options_.methods, options_.cams);
   needs_ = merged_needs(methods_);
+  if (!task_) task_ = make_task(options_.task, model_, options_.task_settings);  // checked last, as it copies the model
 
   const std::vector<std::uint64_t> grid{static_cast<std::uint64_t>(model_.grid_height()),
                                         static_cast<std::uint64_t>(model_.grid_width())};

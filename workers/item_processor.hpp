@@ -53,7 +53,7 @@ class ItemProcessor {
   // image-level labels, or a dataset whose classes cannot be matched to the model's.
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options);
   // With a task made by the caller instead of options.task (a task outside the registry: a library user's own
-  // experiment, or a test's).
+  // experiment, or a test's); nullptr: options.task from the registry.
   ItemProcessor(const Model& model, const Dataset& dataset, ProcessOptions options, std::unique_ptr<Task> task);
 
   const Task& task() const { return *task_; }

@@ -61,7 +61,7 @@ TEST(ItemProcessor, BadItemsGetTheirStatusAndNanRows) {
     EXPECT_EQ(r.status, expected[i]) << r.id << ": " << r.message;
     EXPECT_EQ(r.message.empty(), r.status == ItemStatus::kOk) << r.id;
     for (const auto& [path, array] : out.arrays) {
-      const float* row = array.values.data() + i * 36;
+      const float* row = array.floats().data() + i * 36;
       const bool all_nan = std::all_of(row, row + 36, [](float v) { return std::isnan(v); });
       const bool all_finite = std::all_of(row, row + 36, [](float v) { return std::isfinite(v); });
       EXPECT_TRUE(r.status == ItemStatus::kOk ? all_finite : all_nan) << r.id << " " << path;

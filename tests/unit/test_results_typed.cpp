@@ -187,7 +187,10 @@ TEST(ResultsFileTyped, LayoutGivesEveryArraysTypeAndShape) {
 class TypedMergeTest : public ::testing::Test {
  protected:
   TypedMergeTest() : files_(scratch_.file("out.h5")) {
-    for (const std::string id : {"a", "b", "c", "d", "e"}) manifest_.items.push_back({id, "/data/" + id, ""});
+    for (const std::string id : {"a", "b", "c", "d", "e"}) {
+      manifest_.items.push_back({id, "/data/" + id, ""});
+      manifest_.rows.push_back({manifest_.items.back(), id, 0});
+    }
     manifest_.sha256 = "feedface";
     manifest_.chunk_size = 3;
   }
@@ -195,7 +198,7 @@ class TypedMergeTest : public ::testing::Test {
   void write_chunk(std::size_t chunk, std::map<std::string, TypedArray> arrays) {
     const auto [first, count] = manifest_.chunk_rows(chunk);
     ResultsData data;
-    for (std::size_t row = first; row < first + count; ++row) data.items.push_back(items_named({manifest_.items[row].id})[0]);
+    for (std::size_t row = first; row < first + count; ++row) data.items.push_back(items_named({manifest_.rows[row].id})[0]);
     data.items[0].status = chunk == 1 ? ItemStatus::kMissing : ItemStatus::kOk;
     data.arrays = std::move(arrays);
     data.int_attributes["first_row"] = static_cast<std::int64_t>(first);

@@ -1,6 +1,6 @@
 // The task interface: what a kind of experiment adds to the common per-row work (read, preprocess, pick the
 // target, run every CAM method, score every metric). The pipeline and the item processor know tasks only
-// through it and the registry below; natural_task.cpp and sanity_task.cpp are the implementations.
+// through it and the registry below; natural_task.hpp and sanity_task.* are the implementations.
 #pragma once
 
 #include <torch/script.h>
