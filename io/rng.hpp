@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace pixab {
 
@@ -34,5 +35,17 @@ class PortableRng {
  private:
   std::mt19937_64 engine_;  // its output sequence is fixed by the C++ standard
 };
+
+// The seed of an item's own draws: the run's seed and the item's id, mixed (FNV-1a over the id, then the
+// splitmix64 finaliser) so that neighbouring seeds and similar ids give unrelated streams. It depends on
+// nothing else: not the rank, the batch, the order of processing or the device.
+inline std::uint64_t item_seed(std::uint64_t seed, const std::string& id) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const unsigned char c : id) hash = (hash ^ c) * 0x100000001b3ULL;
+  std::uint64_t z = seed ^ hash;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 }  // namespace pixab

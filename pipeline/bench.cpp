@@ -41,7 +41,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", o->bench.warmup, "untimed runs of each method and its limit first")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--methods", o->bench.methods, "CAM methods to time (default: all implemented)")
+  cmd->add_option("--methods", o->bench.methods, "CAM methods or groups (all, every, extra) to time (default: all)")
       ->delimiter(',');
   cmd->add_option("--head_batch_size", o->bench.cams.head_batch_size,
                   "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM)")

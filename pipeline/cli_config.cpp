@@ -123,7 +123,10 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
                      "voc: objects marked difficult, include or exclude");
   include_or_exclude("--dataset.crowd", c.dataset.include_crowd,
                      "coco: crowd boxes (iscrowd = 1), include or exclude");
-  run.add_option("--methods", c.methods, "CAM methods to compute (default: all implemented)")->delimiter(',');
+  std::string methods_help = "CAM methods to compute, by id or group (docs/methods.md); groups:";
+  for (const auto& [group, summary] : cam_method_groups()) methods_help += " " + group + " (" + summary + ");";
+  methods_help.back() = '.';
+  run.add_option("--methods", c.methods, methods_help)->delimiter(',')->default_str("all");
   run.add_option("--target", c.target, "target class: predicted, or label (imagenet, list)")
       ->capture_default_str();
   run.add_option("--out", c.out, "results file (HDF5)")->capture_default_str();
@@ -171,6 +174,16 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
          "Ablation-CAM's score: logit or prob")
       ->check(CLI::IsMember({"logit", "prob"}))
       ->default_str("logit");
+  run.add_option("--finer.comparisons", c.cams.finer.comparisons,
+                 "Finer-CAM: the classes whose logits are closest to the target's, compared with it")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--finer.alpha", c.cams.finer.alpha,
+                 "Finer-CAM: the weight of the comparison classes' logits in the target's margin")
+      ->capture_default_str();
+  run.add_option("--fem.k", c.cams.fem_sigmas,
+                 "FEM: a cell counts when it exceeds its channel's mean by k standard deviations")
+      ->capture_default_str();
   std::vector<std::string> task_names;
   std::string task_help = "the experiment:";
   for (const auto& task : implemented_tasks()) {
@@ -243,11 +256,8 @@ void record_list(CLI::App& run, const char* option_name, const std::vector<std::
 }  // namespace
 
 void resolve_default_lists(CLI::App& run, RunConfig& c) {
-  if (c.methods.empty()) {
-    c.methods = implemented_cam_methods();
-    for (const auto& [name, settings] : c.cams.variants) c.methods.push_back("pixab_cam@" + name);
-    record_list(run, "--methods", c.methods);
-  }
+  c.methods = resolve_cam_method_names(c.methods, c.cams);
+  record_list(run, "--methods", c.methods);
   auto& metrics = c.metrics.metrics;
   if (metrics.size() == 1 && metrics.front() == "none") {
     metrics.clear();

@@ -60,7 +60,7 @@ void write_explanation_figure(const std::string& path, const cv::Mat& input_rgb,
 
 struct ExplainOptions {
   std::string model, image, target, device = "cpu", out;
-  std::vector<std::string> methods;  // empty: every implemented method
+  std::vector<std::string> methods;  // ids or groups; empty: the "all" group
 };
 
 // A class given by name (label or wnid) or by index; ConfigError when the model has no such class.
@@ -95,10 +95,12 @@ int explain(const ExplainOptions& options) {
   const DecodedImage image = read_image_rgb8(options.image);
   const torch::Device device = parse_device(options.device);
   const Model model = Model::load(options.model, device);
-  const auto methods =
-      make_cam_methods(options.methods.empty() ? implemented_cam_methods() : options.methods);
+  const std::vector<std::string> method_ids = resolve_cam_method_names(options.methods);
+  const auto methods = make_cam_methods(method_ids);
+  const std::string image_name = std::filesystem::path(options.image).filename().string();
   CamBatch batch(model, to_model_input(image.rgb, model.meta()).unsqueeze(0).to(device),
                  merged_needs(methods));
+  batch.set_item_ids({image_name});
   const torch::Tensor probabilities = torch::softmax(batch.logits(), 1)[0];
   const int target = options.target.empty() ? static_cast<int>(probabilities.argmax().item<int64_t>())
                                             : resolve_target(options.target, model.meta());
@@ -110,10 +112,9 @@ int explain(const ExplainOptions& options) {
     maps.emplace_back(method->id(), map_to_mat(method->compute(batch).maps[0]));
   const std::string class_name = model.meta().class_name(target);
   write_explanation_figure(options.out, resize_to_input(image.rgb, model.meta()),
-                           std::filesystem::path(options.image).filename().string(), class_name, probability,
-                           maps);
+                           image_name, class_name, probability, maps);
   spdlog::info("wrote {}: target {} (p = {:.4f}), methods {}", options.out, class_name, probability,
-               fmt::join(options.methods.empty() ? implemented_cam_methods() : options.methods, ", "));
+               fmt::join(method_ids, ", "));
   return kExitOk;
 }
 
@@ -389,7 +390,8 @@ Command add_explain_command(CLI::App& app) {
   cmd->add_option("--model", options->model, "model file (TorchScript)")->required();
   cmd->add_option("--image", options->image, "image file")->required();
   cmd->add_option("--target", options->target, "class to explain: index or label (default: the top-1 class)");
-  cmd->add_option("--methods", options->methods, "CAM methods, comma separated (default: all implemented)")
+  cmd->add_option("--methods", options->methods,
+                  "CAM methods or groups (all, every, extra), comma separated (default: all)")
       ->delimiter(',');
   cmd->add_option("--device", options->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--out", options->out, "PNG file to write")->required();

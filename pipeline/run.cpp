@@ -270,6 +270,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.target = config.target;
   options.batch_size = config.batch_size;
   options.cams = config.cams;
+  options.cams.seed = config.seed;
   const PassBatchSizes by_memory = pass_batch_sizes_for_memory(
       config.pass_memory_mb,
       static_cast<std::int64_t>(model.feature_channels()) * model.grid_height() * model.grid_width(),

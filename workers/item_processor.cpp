@@ -221,6 +221,9 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     cams.set_targets(top1);
   }
   const auto target_prob = probabilities.gather(1, cams.targets().unsqueeze(1)).squeeze(1);
+  std::vector<std::string> item_ids;
+  for (const Prepared* p : batch) item_ids.push_back(p->task_row->item.id);
+  cams.set_item_ids(std::move(item_ids));
 
   // The target class's boxes, mapped like the image; the localisation metrics need them.
   std::vector<std::vector<Box>> boxes(batch.size());

@@ -82,6 +82,9 @@ def parse_arguments():
     parser.add_argument("--metrics", default="", help="comma-separated metric ids, each needs /metrics/<m>/<id>")
     parser.add_argument("--steps", type=int, default=100, help="deletion / insertion steps of the run")
     parser.add_argument("--sanity-stages", type=int, default=0, help="stages of a sanity-task file")
+    parser.add_argument("--channel-weights", type=lambda text: text.split(","),
+                        help="comma-separated methods that must have /weights/<method> [N,K] (store_weights); the "
+                             "other methods must have none")
     arguments = parser.parse_args()
     arguments.methods = [m for m in arguments.methods.split(",") if m]
     arguments.metrics = [m for m in arguments.metrics.split(",") if m]
@@ -180,6 +183,20 @@ def check_maps(results, n, methods, map_shape, status, checks):
         if len(ok_rows) >= 2:
             checks.expect(not (ok_rows == ok_rows[0]).all(), f"{path}: all {len(ok_rows)} ok rows are identical")
         checks.expect(np.isnan(failed_rows).all(), f"{path}: rows of failed items are not all NaN")
+
+
+def check_weights(results, n, methods, with_weights, status, checks):
+    for method in methods:
+        path = f"/weights/{method}"
+        if method not in with_weights:
+            checks.expect(path not in results, f"{path} is stored, but {method} has no channel weights")
+            continue
+        if not checks.expect(path in results, f"{path} is missing"):
+            continue
+        weights = results[path]
+        if checks.expect(weights.dtype == np.float32 and weights.ndim == 2 and weights.shape[0] == n,
+                         f"{path} has dtype {weights.dtype} and shape {weights.shape}, expected float32 [{n}, K]"):
+            checks.expect(np.isfinite(weights[()][status == STATUS_OK]).all(), f"{path}: ok rows are not finite")
 
 
 # The range of each metric on ok items (metrics.md); None: any finite value.
@@ -344,6 +361,8 @@ def main():
         check_boxes(items, arguments.input_size, checks)
         check_maps(results, arguments.items, arguments.methods, arguments.map_shape, status, checks)
         check_attributes(results, arguments.items, status, checks)
+        if arguments.channel_weights:
+            check_weights(results, arguments.items, arguments.methods, arguments.channel_weights, status, checks)
         if arguments.metrics:
             check_metrics(results, arguments.items, arguments.methods, arguments.metrics, arguments.steps, items,
                           checks)

@@ -48,6 +48,7 @@ class Bench : public ::testing::Test {
 };
 
 TEST_F(Bench, ReportsEveryMethodWithPositiveTimesAndMemory) {
+  options_.methods = {"every"};
   const BenchReport report = run_bench(*model_, options_);
   ASSERT_EQ(report.methods.size(), implemented_cam_methods().size());
   for (std::size_t i = 0; i < report.methods.size(); ++i) {
@@ -130,8 +131,21 @@ TEST_F(Bench, MetricsRowAddsTheMetricForwardPasses) {
   EXPECT_TRUE(run_bench(*model_, options_).whole_image_metrics.id.empty());
 }
 
+TEST_F(Bench, MethodsBeyondThePaperMakeNoPassOfTheirOwn) {
+  // They read the CamBatch only: at most its backward passes.
+  options_.methods = {"extra"};
+  options_.metrics.metrics.clear();
+  const BenchReport report = run_bench(*model_, options_);
+  for (const char* id : {"eigen_cam", "fem", "random_cam"}) expect_passes(row(report, id), 1, 1, 0, 0);
+  for (const char* id : {"hires_cam", "grad_cam_elementwise", "layer_cam", "eigen_grad_cam", "finer_cam"})
+    expect_passes(row(report, id), 1, 1, 0, 1);
+  // ShapleyCAM: the plain backward, and a first backward keeping its graph with the second through it.
+  expect_passes(row(report, "shapley_cam"), 1, 1, 0, 3);
+}
+
 TEST_F(Bench, PassCountsAreThoseOfTheRegistrysPlans) {
   // Each method's row counts the CamBatch's passes for its declared needs and the passes its spec declares.
+  options_.methods = {"every"};
   const BenchReport report = run_bench(*model_, options_);
   for (const CamMethodSpec* spec : cam_method_specs()) {
     PassPlan plan = batch_passes(spec->needs, options_.batch_size);
@@ -159,6 +173,11 @@ TEST(BenchPlans, BatchPassesFollowTheNeeds) {
   needs.gradients.insert(ScoreKind::kProbability);
   EXPECT_DOUBLE_EQ(backward(needs), 4);
   EXPECT_DOUBLE_EQ(count_passes(batch_passes(needs, 2), 2).head, 1);
+  BatchNeeds combined;  // Finer-CAM's own backward: the first one when alone, one more beside others
+  combined.combined_logit_gradients = true;
+  EXPECT_DOUBLE_EQ(backward(combined), 1);
+  combined.gradients = {ScoreKind::kLogit};
+  EXPECT_DOUBLE_EQ(backward(combined), 2);
 }
 
 TEST_F(Bench, RejectsImagesThatDoNotFillTheBatches) {

@@ -3,6 +3,8 @@
 // text parsers.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "io/error.hpp"
 #include "tests/unit/test_support.hpp"
 #include "workers/cams/cam_method.hpp"
@@ -39,18 +41,18 @@ class AllMethods : public ::testing::Test {
   }
 
   // Every method's maps for the given images, as one tensor per method id.
-  std::map<std::string, torch::Tensor> maps(const torch::Tensor& inputs, const CamSettings& settings) {
+  // `first` is the index of inputs[0] among the fixture's images: its item id (Random-CAM's draws follow it).
+  std::map<std::string, torch::Tensor> maps(const torch::Tensor& inputs, const CamSettings& settings,
+                                            int64_t first = 0, const torch::Tensor& targets = {}) {
     std::map<std::string, torch::Tensor> out;
-    CamBatch batch(*model_, inputs, BatchNeeds::logit_gradients());
-    batch.set_targets(std::get<1>(batch.logits().max(1)));
-    for (const auto& id : ids(settings)) out[id] = make_cam_method(id, settings)->compute(batch).maps;
+    const auto methods = make_cam_methods(resolve_cam_method_names({"every"}, settings), settings);
+    CamBatch batch(*model_, inputs, merged_needs(methods));
+    batch.set_targets(targets.defined() ? targets : std::get<1>(batch.logits().max(1)));
+    std::vector<std::string> item_ids;
+    for (int64_t i = 0; i < inputs.size(0); ++i) item_ids.push_back("item_" + std::to_string(first + i));
+    batch.set_item_ids(item_ids);
+    for (const auto& method : methods) out[method->id()] = method->compute(batch).maps;
     return out;
-  }
-
-  static std::vector<std::string> ids(const CamSettings& settings) {
-    auto all = implemented_cam_methods();
-    for (const auto& [name, variant] : settings.variants) all.push_back("pixab_cam@" + name);
-    return all;
   }
 
   std::unique_ptr<Model> model_;
@@ -85,10 +87,30 @@ TEST_F(AllMethods, ResultsDoNotDependOnBatchSizes) {
   }
   // One image at a time gives the same maps as the batch of three.
   for (int i = 0; i < 3; ++i) {
-    const auto single = maps(inputs_.slice(0, i, i + 1), small);
+    const auto single = maps(inputs_.slice(0, i, i + 1), small, i);
     for (const auto& [id, m] : reference) {
       EXPECT_TRUE(torch::allclose(m[i], single.at(id)[0], 0, 1e-5)) << id << " image " << i;
     }
+  }
+}
+
+TEST_F(AllMethods, OnlyTheTargetFreeMethodsGiveOneMapForEveryTarget) {
+  // Activation-CAM, Eigen-CAM, FEM and Random-CAM read no gradient and no score; every other method explains
+  // the target it is given.
+  const std::set<std::string> target_free{"activation_cam", "eigen_cam", "fem", "random_cam"};
+  // The two most probable classes of each image (a class of low probability can leave Score-CAM all zero).
+  torch::Tensor top2;
+  {
+    torch::NoGradGuard no_grad;
+    top2 = std::get<1>(model_->forward(inputs_).topk(2, 1));
+  }
+  const auto first = maps(inputs_, {}, 0, top2.select(1, 0).contiguous());
+  const auto second = maps(inputs_, {}, 0, top2.select(1, 1).contiguous());
+  for (const auto& [id, m] : first) {
+    if (target_free.count(id))
+      EXPECT_TRUE(torch::equal(m, second.at(id))) << id;
+    else
+      EXPECT_FALSE(torch::allclose(m, second.at(id), 0, 1e-4)) << id;
   }
 }
 

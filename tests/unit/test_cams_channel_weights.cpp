@@ -24,18 +24,6 @@ std::unique_ptr<Model> load(const std::string& name, const char* source,
       test::load_scripted_model(name, source, parameters, test::simple_meta_json(2, 2, channels, classes)));
 }
 
-// features = identity, z_c = sum_kij V_ckij A_kij: the gradient g = V_c differs from cell to cell.
-constexpr const char* kSpatialLinearSource = R"(
-def features(self, x):
-    return x
-
-def head(self, a):
-    return torch.sum(a.unsqueeze(1) * self.v, [2, 3, 4])
-
-def forward(self, x):
-    return self.head(self.features(x))
-)";
-
 class SpatialGradient : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,7 +31,7 @@ class SpatialGradient : public ::testing::Test {
     auto v = torch::zeros({2, 2, 2, 2});
     v[0][0] = torch::tensor({{1.f, -1.f}, {0.f, 2.f}});
     v[0][1] = torch::tensor({{0.5f, 0.f}, {1.f, 0.f}});
-    model_ = load("spatial", kSpatialLinearSource, {{"v", v}});
+    model_ = load("spatial", test::kSpatialLinearSource, {{"v", v}});
   }
   CamBatch batch() {
     CamBatch b(*model_, hand_activations(), BatchNeeds::logit_gradients());
@@ -79,7 +67,7 @@ TEST(GradCamPlusPlus, AlphaIsZeroWhereTheGradientIsZero) {
   // A head that ignores channel 1: its gradient is 0, so its alpha and weight are 0 (not NaN).
   auto v = torch::zeros({2, 2, 2, 2});
   v[0][0] = torch::ones({2, 2});
-  auto model = load("gpp-zero", kSpatialLinearSource, {{"v", v}});
+  auto model = load("gpp-zero", test::kSpatialLinearSource, {{"v", v}});
   CamBatch b(*model, hand_activations(), BatchNeeds::logit_gradients());
   b.set_targets(torch::tensor({0}));
   const CamResult r = make_cam_method("grad_cam_pp")->compute(b);

@@ -65,7 +65,9 @@ TEST(CamRegistry, EveryImplementedIdHasOneSpecInOrder) {
   }
   EXPECT_EQ(implemented_cam_methods(),
             (std::vector<std::string>{"activation_cam", "grad_cam", "grad_cam_pp", "xgrad_cam", "score_cam",
-                                      "ablation_cam", "pixab_cam"}));
+                                      "ablation_cam", "pixab_cam", "hires_cam", "grad_cam_elementwise", "layer_cam",
+                                      "shapley_cam", "finer_cam", "eigen_cam", "eigen_grad_cam", "fem",
+                                      "random_cam"}));
 }
 
 TEST(CamRegistry, DeclaredNeedsAreExactlyWhatComputeReads) {
@@ -75,8 +77,10 @@ TEST(CamRegistry, DeclaredNeedsAreExactlyWhatComputeReads) {
   const auto inputs = torch::randn({2, 3, 8, 8});
   for (const CamMethodSpec* spec : cam_method_specs()) {
     CamBatch batch(model, inputs, spec->needs);
-    EXPECT_EQ(batch.needs().keeps_graph(), !spec->needs.gradients.empty()) << spec->id;
+    EXPECT_EQ(batch.needs().keeps_graph(),
+              !spec->needs.gradients.empty() || spec->needs.combined_logit_gradients) << spec->id;
     batch.set_targets(torch::tensor({1, 3}));
+    batch.set_item_ids({"a", "b"});
     const CamResult result = spec->make(spec->id, {})->compute(batch);
     EXPECT_TRUE(batch.used() == spec->needs) << spec->id;
     EXPECT_EQ(result.weights.defined(), spec->channel_weights) << spec->id;
@@ -90,7 +94,8 @@ TEST(CamRegistry, GradientMethodsRefuseABatchWithoutGradients) {
   const Model model = small_cnn();
   CamBatch batch(model, torch::randn({1, 3, 8, 8}), BatchNeeds{});
   batch.set_targets(torch::tensor({0}));
-  for (const char* id : {"grad_cam", "grad_cam_pp", "xgrad_cam"}) {
+  for (const char* id : {"grad_cam", "grad_cam_pp", "xgrad_cam", "hires_cam", "grad_cam_elementwise", "layer_cam",
+                         "shapley_cam", "finer_cam", "eigen_grad_cam"}) {
     EXPECT_THROW(make_cam_method(id)->compute(batch), Error) << id;
   }
 }
@@ -108,7 +113,8 @@ TEST(CamRegistry, MergedNeedsAreTheUnion) {
 TEST(CamRegistry, UnknownIdsKeepTheirErrors) {
   const std::string known =
       "(implemented: activation_cam, grad_cam, grad_cam_pp, xgrad_cam, score_cam, ablation_cam, pixab_cam, "
-      "pixab_cam@<variant>)";
+      "hires_cam, grad_cam_elementwise, layer_cam, shapley_cam, finer_cam, eigen_cam, eigen_grad_cam, fem, "
+      "random_cam, pixab_cam@<variant>; groups: all, every, extra)";
   for (const std::string id : {"gradcam", "grad_cam@x", "pixab"}) {
     try {
       make_cam_method(id);

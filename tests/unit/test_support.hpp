@@ -79,4 +79,16 @@ def forward(self, x):
     return self.head(self.features(x))
 )";
 
+// features = identity, z_c = sum_kij V_ckij A_kij: the gradient g = V_c differs from cell to cell.
+inline constexpr const char* kSpatialLinearSource = R"(
+def features(self, x):
+    return x
+
+def head(self, a):
+    return torch.sum(a.unsqueeze(1) * self.v, [2, 3, 4])
+
+def forward(self, x):
+    return self.head(self.features(x))
+)";
+
 }  // namespace pixab::test

@@ -28,6 +28,9 @@ void run_methods(const Model& model, const std::vector<const CamMethod*>& method
   for (const CamMethod* method : methods) needs.merge(method->spec().needs);
   CamBatch cams(model, x, needs);
   cams.set_targets(std::get<1>(cams.logits().max(1)));
+  std::vector<std::string> ids;
+  for (int64_t i = 0; i < x.size(0); ++i) ids.push_back("bench_" + std::to_string(i));
+  cams.set_item_ids(std::move(ids));
   std::vector<std::pair<std::string, torch::Tensor>> maps;
   for (const CamMethod* method : methods) maps.emplace_back(method->id(), method->compute(cams).maps);
   if (!evaluator) return;
@@ -114,7 +117,7 @@ BenchReport run_bench(const Model& model, const BenchOptions& options) {
                       ")");
   }
   if (options.warmup < 0) throw ConfigError("bench: warmup must not be negative");
-  const std::vector<std::string> ids = options.methods.empty() ? implemented_cam_methods() : options.methods;
+  const std::vector<std::string> ids = resolve_cam_method_names(options.methods, options.cams);
   const std::vector<std::unique_ptr<CamMethod>> methods = make_cam_methods(ids, options.cams);
 
   const std::vector<torch::Tensor> batches = synthetic_batches(model, options);

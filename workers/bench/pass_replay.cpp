@@ -15,8 +15,11 @@ PassPlan batch_passes(const BatchNeeds& needs, int64_t images) {
                 {needs.keeps_graph() ? PassKind::kHeadWithBackward : PassKind::kHead,
                  RowContent::kActivations, images, images}};
   const std::size_t gradients = needs.gradients.size();
-  const std::size_t more_backward =
+  // The head pass with backward is the first backward; the Hessian-vector product adds two (one alone), the
+  // combined logits' gradients one (none alone: it is then the first).
+  std::size_t more_backward =
       (gradients > 1 ? gradients - 1 : 0) + (needs.hessian_vector_product ? (gradients > 0 ? 2 : 1) : 0);
+  if (needs.combined_logit_gradients && (gradients > 0 || needs.hessian_vector_product)) ++more_backward;
   for (std::size_t i = 0; i < more_backward; ++i) {
     plan.push_back({PassKind::kBackward, RowContent::kActivations, images, images});
   }

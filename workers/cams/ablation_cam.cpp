@@ -49,6 +49,7 @@ const CamMethodSpec& ablation_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "ablation_cam";
+    s.from_paper = true;
     s.title = "Ablation-CAM (Eqn. 6)";
     s.settings = {"ablation.score", "head_batch_size"};
     // K ablated activation tensors per image through the head.

@@ -22,6 +22,7 @@ const CamMethodSpec& activation_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "activation_cam";
+    s.from_paper = true;
     s.title = "Activation-CAM (Sec. 3.2)";
     s.make = [](const std::string&, const CamSettings&) { return std::make_unique<ActivationCam>(); };
     return s;

@@ -4,6 +4,8 @@
 
 #include <torch/autograd.h>
 
+#include <stdexcept>
+
 #include "io/error.hpp"
 
 namespace pixab {
@@ -11,6 +13,7 @@ namespace pixab {
 BatchNeeds& BatchNeeds::merge(const BatchNeeds& other) {
   gradients.insert(other.gradients.begin(), other.gradients.end());
   hessian_vector_product = hessian_vector_product || other.hessian_vector_product;
+  combined_logit_gradients = combined_logit_gradients || other.combined_logit_gradients;
   zero_activation_logits = zero_activation_logits || other.zero_activation_logits;
   zero_input_logits = zero_input_logits || other.zero_input_logits;
   return *this;
@@ -21,6 +24,7 @@ bool BatchNeeds::covers(const BatchNeeds& other) const {
     if (gradients.count(score) == 0) return false;
   }
   return (hessian_vector_product || !other.hessian_vector_product) &&
+         (combined_logit_gradients || !other.combined_logit_gradients) &&
          (zero_activation_logits || !other.zero_activation_logits) &&
          (zero_input_logits || !other.zero_input_logits);
 }
@@ -50,6 +54,12 @@ void CamBatch::set_targets(torch::Tensor targets) {
   logit_gradients_ = probability_gradients_ = hessian_vector_product_ = torch::Tensor();
 }
 
+void CamBatch::set_item_ids(std::vector<std::string> ids) {
+  if (!ids.empty() && static_cast<int64_t>(ids.size()) != activations_.size(0))
+    throw std::logic_error("CamBatch: one item id per image expected");
+  item_ids_ = std::move(ids);
+}
+
 const torch::Tensor& CamBatch::gradients(ScoreKind score) {
   torch::Tensor& cached = score == ScoreKind::kLogit ? logit_gradients_ : probability_gradients_;
   if (cached.defined()) return cached;
@@ -66,6 +76,20 @@ const torch::Tensor& CamBatch::gradients(ScoreKind score) {
   const auto selected = scores.gather(1, targets_.unsqueeze(1)).sum();
   cached = torch::autograd::grad({selected}, {tracked_activations_}, {}, /*retain_graph=*/true)[0].detach();
   return cached;
+}
+
+torch::Tensor CamBatch::combined_logit_gradients(const torch::Tensor& coefficients) {
+  if (!needs_.combined_logit_gradients) {
+    throw Error("CamBatch built without the gradients of combined logits (BatchNeeds::combined_logit_gradients)");
+  }
+  if (coefficients.sizes() != logits_.sizes())
+    throw std::logic_error("CamBatch: one coefficient per logit expected");
+  used_.combined_logit_gradients = true;
+  // The coefficients are constants: no gradient flows through them. Images are independent, so one backward
+  // pass of the batch's sum gives every image's own gradient.
+  torch::AutoGradMode enable_grad(true);
+  const auto score = (tracked_logits_ * coefficients.detach().to(tracked_logits_.dtype())).sum();
+  return torch::autograd::grad({score}, {tracked_activations_}, {}, /*retain_graph=*/true)[0].detach();
 }
 
 const torch::Tensor& CamBatch::hessian_vector_product() {

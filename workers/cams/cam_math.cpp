@@ -21,8 +21,20 @@ torch::Tensor weighted_cam(const torch::Tensor& activations, const torch::Tensor
   TORCH_CHECK(activations.dim() == 4 && weights.dim() == 2 && weights.size(0) == activations.size(0) &&
                   weights.size(1) == activations.size(1),
               "weighted_cam: expected A [B,K,h,w] and w [B,K]");
-  const auto combined = (activations * weights.unsqueeze(-1).unsqueeze(-1)).sum(1);
-  return minmax_normalise(torch::relu(combined));
+  return rectified_normalised((activations * weights.unsqueeze(-1).unsqueeze(-1)).sum(1));
+}
+
+torch::Tensor rectified_normalised(const torch::Tensor& maps) { return minmax_normalise(torch::relu(maps)); }
+
+torch::Tensor first_principal_projection(const torch::Tensor& tensor) {
+  TORCH_CHECK(tensor.dim() == 4, "first_principal_projection: expected [B,K,h,w]");
+  const auto x = tensor.flatten(2).transpose(1, 2);  // [B, hw, K]
+  const auto centred = x - x.mean(1, /*keepdim=*/true);
+  const auto v = std::get<2>(torch::linalg_svd(centred, /*full_matrices=*/false)).select(1, 0);  // [B, K]
+  auto projection = centred.matmul(v.unsqueeze(-1)).squeeze(-1);                               // [B, hw]
+  const auto flip = std::get<0>(projection.min(1)).abs() > std::get<0>(projection.max(1)).abs();
+  projection = torch::where(flip.unsqueeze(1), -projection, projection);
+  return projection.view({tensor.size(0), tensor.size(2), tensor.size(3)});
 }
 
 torch::Tensor upsample(const torch::Tensor& maps, int64_t height, int64_t width) {

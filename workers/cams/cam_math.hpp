@@ -13,8 +13,17 @@ namespace pixab {
 // NaN.
 torch::Tensor minmax_normalise(const torch::Tensor& maps);
 
+// s(ReLU(M)) per image for maps [B,h,w]: how every method turns its raw map into L.
+torch::Tensor rectified_normalised(const torch::Tensor& maps);
+
 // L = s(ReLU(sum_k w_k A^k)) for A [B,K,h,w] and w [B,K].
 torch::Tensor weighted_cam(const torch::Tensor& activations, const torch::Tensor& weights);
+
+// Eigen-CAM's projection of T [B,K,h,w], per image: T as an hw x K matrix X with each column (channel)
+// centred on its spatial mean, projected on its first right singular vector v: X v, [B,h,w]. The sign of v is
+// arbitrary; it is fixed so that the projection's largest magnitude is positive (flipped when |min| > |max|,
+// kept on a tie). An all-constant T gives zeros.
+torch::Tensor first_principal_projection(const torch::Tensor& tensor);
 
 // U(M): bilinear upsampling (align_corners = false) of maps [n,h,w] to [n,H,W].
 torch::Tensor upsample(const torch::Tensor& maps, int64_t height, int64_t width);

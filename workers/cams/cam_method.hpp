@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/model.hpp"
@@ -42,7 +43,8 @@ using CamFactoryFn =
 // One registry entry: everything about a method that is not its arithmetic.
 struct CamMethodSpec {
   std::string id;     // the identifier used in configs and results files
-  std::string title;  // for people: the paper's name and equation
+  std::string title;  // for people: the paper's name and equation, or the method's source
+  bool from_paper = false;  // one of the Pixab-CAM paper's seven: in the "all" group, the default
   BatchNeeds needs;   // what compute() reads from the CamBatch beyond A, z and x (under any settings)
   bool channel_weights = true;          // CamResult::weights, stored as weights/<id>
   std::vector<std::string> extra_maps;  // names of CamResult::extra_maps, stored as pixab/<id>/<name>
@@ -73,6 +75,17 @@ const std::vector<std::string>& implemented_cam_methods();
 // `id` is a method identifier or `<id>@<name>` for a variant of a method that has them (pixab_cam@<name>,
 // named in settings.variants). ConfigError naming the known methods for an unknown identifier.
 std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});
+
+// The groups a methods list may name besides method ids, with what each holds (for help texts and docs):
+// "all" (the paper's seven and the configured Pixab variants: the default), "every" (every implemented
+// method and the variants), "extra" (the methods beyond the paper).
+const std::vector<std::pair<std::string, std::string>>& cam_method_groups();
+
+// A methods list with its groups replaced by their methods in registry order (variants after pixab_cam's
+// group members, in settings order); an empty list is "all". A method that a group already named is kept once,
+// at its first place; a name listed twice is a ConfigError, as is an unknown one.
+std::vector<std::string> resolve_cam_method_names(const std::vector<std::string>& names,
+                                                  const CamSettings& settings = {});
 
 // The methods of a list, in its order; ConfigError for an unknown id or one listed twice.
 std::vector<std::unique_ptr<CamMethod>> make_cam_methods(const std::vector<std::string>& ids,

@@ -15,7 +15,16 @@ namespace pixab {
   METHOD(xgrad_cam)               \
   METHOD(score_cam)               \
   METHOD(ablation_cam)            \
-  METHOD(pixab_cam)
+  METHOD(pixab_cam)               \
+  METHOD(hires_cam)               \
+  METHOD(grad_cam_elementwise)    \
+  METHOD(layer_cam)               \
+  METHOD(shapley_cam)             \
+  METHOD(finer_cam)               \
+  METHOD(eigen_cam)               \
+  METHOD(eigen_grad_cam)          \
+  METHOD(fem)                     \
+  METHOD(random_cam)
 
 #define PIXAB_DECLARE_SPEC(id) const CamMethodSpec& id##_spec();
 PIXAB_CAM_METHODS(PIXAB_DECLARE_SPEC)
@@ -48,7 +57,57 @@ std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSetti
   for (const CamMethodSpec* spec : cam_method_specs()) {
     if (spec->variants) known += ", " + spec->id + "@<variant>";
   }
-  throw ConfigError("unknown CAM method '" + id + "' (implemented: " + known + ")");
+  std::string groups;
+  for (const auto& group : cam_method_groups()) groups += (groups.empty() ? "" : ", ") + group.first;
+  throw ConfigError("unknown CAM method '" + id + "' (implemented: " + known + "; groups: " + groups + ")");
+}
+
+const std::vector<std::pair<std::string, std::string>>& cam_method_groups() {
+  static const std::vector<std::pair<std::string, std::string>> groups{
+      {"all", "the paper's seven methods and the Pixab variants (the default)"},
+      {"every", "every implemented method and the Pixab variants"},
+      {"extra", "the methods beyond the paper"}};
+  return groups;
+}
+
+namespace {
+
+// The members of a group, in registry order; nothing for a name that is no group.
+std::vector<std::string> group_members(const std::string& group, const CamSettings& settings) {
+  std::vector<std::string> members;
+  for (const CamMethodSpec* spec : cam_method_specs()) {
+    const bool member = group == "every" || (group == "all" && spec->from_paper) ||
+                        (group == "extra" && !spec->from_paper);
+    if (!member) continue;
+    members.push_back(spec->id);
+    if (spec->variants) {  // settings.variants are the variants of the one method that has them
+      for (const auto& variant : settings.variants) members.push_back(spec->id + "@" + variant.first);
+    }
+  }
+  return members;
+}
+
+}  // namespace
+
+std::vector<std::string> resolve_cam_method_names(const std::vector<std::string>& names,
+                                                  const CamSettings& settings) {
+  if (names.empty()) return group_members("all", settings);
+  std::vector<std::string> resolved;
+  const auto add = [&resolved](const std::string& id) {
+    if (std::find(resolved.begin(), resolved.end(), id) == resolved.end()) resolved.push_back(id);
+  };
+  for (const auto& name : names) {
+    if (std::count(names.begin(), names.end(), name) > 1)
+      throw ConfigError("methods: '" + name + "' is listed twice");
+    const bool group = std::any_of(cam_method_groups().begin(), cam_method_groups().end(),
+                                   [&](const auto& g) { return g.first == name; });
+    if (!group) {
+      make_cam_method(name, settings);  // a ConfigError naming the known methods for an unknown one
+      add(name);
+    }
+    for (const auto& id : group_members(name, settings)) add(id);
+  }
+  return resolved;
 }
 
 std::vector<std::unique_ptr<CamMethod>> make_cam_methods(const std::vector<std::string>& ids,

@@ -22,10 +22,19 @@ struct PixabSettings {
   bool strict = false;  // clamp D and R at 0 before the product
 };
 
+// Finer-CAM's comparison with the classes most easily confused with the target.
+struct FinerSettings {
+  int comparisons = 3;  // the classes j != c whose logits are closest to z_c
+  double alpha = 1.0;   // the score is sum_j p_j (z_c - alpha z_j) / sum_j p_j
+};
+
 struct CamSettings {
   int head_batch_size = 512;  // rows of masked activations per head pass (Ablation-CAM, Pixab-CAM)
   int full_batch_size = 64;   // masked images per full forward pass (Score-CAM)
   ScoreKind ablation_score = ScoreKind::kLogit;
+  FinerSettings finer;
+  double fem_sigmas = 2.0;  // FEM: a cell counts when it exceeds its channel's mean + fem_sigmas * std
+  std::uint64_t seed = 0;   // Random-CAM's weights are drawn from (seed, item id)
   PixabSettings pixab;                                          // the plain `pixab_cam`
   std::vector<std::pair<std::string, PixabSettings>> variants;  // `pixab_cam@<name>`
 };

@@ -21,6 +21,7 @@ const CamMethodSpec& grad_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "grad_cam";
+    s.from_paper = true;
     s.title = "Grad-CAM (Eqn. 2)";
     s.needs = BatchNeeds::logit_gradients();
     s.make = [](const std::string&, const CamSettings&) { return std::make_unique<GradCam>(); };

@@ -29,6 +29,7 @@ const CamMethodSpec& grad_cam_pp_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "grad_cam_pp";
+    s.from_paper = true;
     s.title = "Grad-CAM++ (Eqn. 3)";
     s.needs = BatchNeeds::logit_gradients();
     s.make = [](const std::string&, const CamSettings&) { return std::make_unique<GradCamPP>(); };

@@ -137,6 +137,7 @@ const CamMethodSpec& pixab_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "pixab_cam";
+    s.from_paper = true;
     s.title = "Pixab-CAM (Eqns. 7, 8; Appendix B)";
     s.needs.zero_activation_logits = true;  // Y~ = score(head(0_A)), for the preservation terms
     s.channel_weights = false;              // pixel weights: D and R instead

@@ -50,6 +50,7 @@ const CamMethodSpec& score_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "score_cam";
+    s.from_paper = true;
     s.title = "Score-CAM (Eqn. 5)";
     s.needs.zero_input_logits = true;
     s.settings = {"full_batch_size"};

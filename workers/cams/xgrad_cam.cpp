@@ -23,6 +23,7 @@ const CamMethodSpec& xgrad_cam_spec() {
   static const CamMethodSpec spec = [] {
     CamMethodSpec s;
     s.id = "xgrad_cam";
+    s.from_paper = true;
     s.title = "XGrad-CAM (Eqn. 4)";
     s.needs = BatchNeeds::logit_gradients();
     s.make = [](const std::string&, const CamSettings&) { return std::make_unique<XGradCam>(); };

@@ -201,6 +201,7 @@ std::vector<std::pair<std::string, torch::Tensor>> SanityCheck::evaluate(
     }
     CamBatch batch(*randomised_, inputs, needs);
     batch.set_targets(original.targets());
+    batch.set_item_ids(original.item_ids());
     for (std::size_t m = 0; m < m_count; ++m) {
       const torch::Tensor map = methods[m]->compute(batch).maps;
       stage_maps[m].select(1, s).copy_(map);  // to the host, as float
