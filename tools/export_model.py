@@ -16,6 +16,16 @@ are downloaded into it when missing, which needs the internet; `--weights none` 
 Runs with Debian's python3-torch 1.13 and python3-torchvision 0.14 (/usr/bin/python3).
 """
 
+import os
+import sys
+
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") != "0":
+    # TorchScript writes each module's constants in Python's set order, which string hashing randomises per process:
+    # a fixed hash seed makes two exports of the same weights byte-identical (the same model_sha256). Restarted
+    # before importing torch, which takes seconds.
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]])
+
 import argparse
 import collections
 import copy
@@ -23,10 +33,8 @@ import hashlib
 import importlib
 import json
 import operator
-import os
 import pickle
 import re
-import sys
 import tempfile
 import typing
 import urllib.error
@@ -281,12 +289,18 @@ def last_relu_before_pool(net):
     return f"features.{last_pool - 1}"
 
 
+def swin_channels_last(layer):
+    """Swin's stages and final norm work on [B, h, w, D] tokens; the patch embedding's convolution (features.0.0) and
+    the head from `permute` on work on [B, D, h, w]."""
+    return (layer in ("features", "norm") or layer.startswith("features.")) and not layer.startswith("features.0.0")
+
+
 class Family(typing.NamedTuple):
     title: str
     prefixes: tuple  # the torchvision architecture names that start with one of these
     default_layer: typing.Union[str, typing.Callable[[nn.Module], str], None]
-    layer_meaning: str  # for --list and docs/architectures.md
-    channels_last: bool = False  # the layers' outputs are [B, h, w, D] (Swin)
+    layer_meaning: str  # for --list
+    channels_last: typing.Callable[[str], bool] = lambda layer: False  # whether a layer's output is [B, h, w, D]
     refusal: typing.Optional[str] = None
 
 
@@ -306,7 +320,8 @@ FAMILIES = [
     Family("SqueezeNet", ("squeezenet",), "features", "the last Fire module"),
     Family("MNASNet", ("mnasnet",), "layers", "the last convolution block (1x1 conv, norm, ReLU)"),
     Family("MaxViT", ("maxvit",), "blocks.3", "the last stage"),
-    Family("Swin, Swin V2", ("swin",), "features", "the last stage, tokens as [B, D, h, w]", channels_last=True),
+    Family("Swin, Swin V2", ("swin",), "features", "the last stage, tokens as [B, D, h, w]",
+           channels_last=swin_channels_last),
     Family("Vision Transformer", ("vit_",), None, "refused", refusal=(
         "a ViT's classifier reads the class token, which every block mixes with the patch tokens. The contract's "
         "features are a [B, D, h, w] grid of patch tokens, without the class token, and the head cannot compute the "
@@ -426,7 +441,7 @@ def torchvision_source(args):
         if getattr(net, "transform_input", False):
             traced = copy.deepcopy(net)
             traced.transform_input = False
-        return graph_split_model(traced, layer, family is not None and family.channels_last)
+        return graph_split_model(traced, layer, family is not None and family.channels_last(layer))
 
     # The reference logits: torchvision's network on torchvision's normalisation (transform_input included).
     return Source(net, meta, split, list(transforms.mean), list(transforms.std))
@@ -686,11 +701,6 @@ def export(args):
 
 
 def main(argv):
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        # TorchScript writes each module's constants in Python's set order, which string hashing randomises per
-        # process: a fixed hash seed makes two exports of the same weights byte-identical (the same model_sha256).
-        os.environ["PYTHONHASHSEED"] = "0"
-        os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
     args = parse_arguments(argv)
     if args.list:
         list_architectures()
