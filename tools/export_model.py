@@ -83,7 +83,7 @@ class ContractModel(nn.Module):
 
 
 # ---- Hand-written splits of the paper's three architectures. They predate the graph split below, which would give
-# the same computation in other TorchScript code: kept, so that their files stay as they were (docs/architectures.md).
+# the same computation in other TorchScript code: kept, so that their files keep their code, weights and module names.
 
 def named_children(net: nn.Module, names):
     return [(name, getattr(net, name)) for name in names]
@@ -483,12 +483,6 @@ def load_state_dict(net, path):
 
 
 def module_source(args):
-    missing = [option for option, value in (("--layer", args.layer), ("--input-size", args.input_size),
-                                             ("--mean", args.mean), ("--std", args.std)) if value is None]
-    if missing:
-        raise ExportRefused(f"--module needs {', '.join(missing)}")
-    if len(args.mean) != len(args.std) or any(s <= 0 for s in args.std):
-        raise ExportRefused("--mean and --std need one value per input channel, and std > 0")
     height, width = args.input_size
     resize = resize_mode(args.resize, height, width)
     labels = read_labels(args.labels) if args.labels else None
@@ -681,6 +675,13 @@ def parse_arguments(argv):
                      if getattr(args, name) is not None] + (["--resize"] if args.resize != "stretch" else [])
             if given:
                 parser.error(f"{', '.join(given)}: only with --module (--arch records torchvision's preprocessing)")
+        if args.module:
+            missing = [f"--{name.replace('_', '-')}" for name in ("layer", "input_size", "mean", "std")
+                       if getattr(args, name) is None]
+            if missing:
+                parser.error(f"--module needs {', '.join(missing)}")
+            if len(args.mean) != len(args.std) or min(args.std) <= 0:
+                parser.error("--mean and --std need one value per input channel, and std > 0")
     return args
 
 
