@@ -341,13 +341,12 @@ def default_layer(family, net):
 
 def build_torchvision(arch, weights):
     options = {}
-    if arch in ("inception_v3", "googlenet"):
-        # aux_logits=False: torchvision drops the auxiliary classifiers (they only run in training mode) after
-        # loading pretrained weights. transform_input=True, which torchvision sets for the pretrained weights (turned
-        # into metadata by input_normalisation), so that random and pretrained exports share their preprocessing.
-        options = {"aux_logits": False, "transform_input": True}
-        if weights is None:
-            options["init_weights"] = True  # torchvision's initialisation, without its warning about the default
+    if arch in ("inception_v3", "googlenet") and weights is None:
+        # Random weights as torchvision builds the pretrained ones: with transform_input=True (turned into metadata by
+        # input_normalisation), so that random and pretrained exports share their preprocessing. Without the
+        # auxiliary classifiers, which only run in training mode (the pretrained builds keep them, unused: torchvision
+        # refuses aux_logits=False with weights). torchvision's initialisation, without its warning about the default.
+        options = {"aux_logits": False, "transform_input": True, "init_weights": True}
     return models.get_model(arch, weights=weights, **options)
 
 
