@@ -564,7 +564,10 @@ def check_export(scripted, source):
 
     x = normalise(meta["mean"], meta["std"])
     with torch.no_grad():
-        reference = source.net(normalise(source.reference_mean, source.reference_std))
+        try:
+            reference = source.net(normalise(source.reference_mean, source.reference_std))
+        except RuntimeError as error:  # e.g. a --module model given another --input-size than it takes
+            raise ExportRefused(f"the model's forward fails on a batch {list(pixels.shape)}: {error}") from error
         activations = scripted.features(x)
         logits = scripted(x)
     if activations.dim() != 4:
@@ -578,7 +581,7 @@ def check_export(scripted, source):
     try:
         split = scripted.head(target_activations)
         split[:, 0].sum().backward()
-    except RuntimeError as error:  # e.g. an in-place operation on the activations
+    except (RuntimeError, IndexError) as error:  # e.g. an in-place operation on the activations
         raise ExportRefused(f"head fails on activations that require grad: {error}") from error
     problems = []
     if target_activations.grad is None:
@@ -588,9 +591,11 @@ def check_export(scripted, source):
     for name, value in (("head(features(x))", split.detach()), ("forward(x)", logits)):
         if value.shape != reference.shape:
             problems.append(f"{name} gives {list(value.shape)}, the model's forward {list(reference.shape)}")
-        elif not max_relative_difference(value, reference) <= RELATIVE_TOLERANCE:  # NaN too
-            problems.append(f"{name} differs from the model's forward by {max_relative_difference(value, reference):.3g} "
-                            f"(relative to the largest logit), over {RELATIVE_TOLERANCE:g}")
+            continue
+        difference = max_relative_difference(value, reference)
+        if not difference <= RELATIVE_TOLERANCE:  # NaN too
+            problems.append(f"{name} differs from the model's forward by {difference:.3g} (relative to the largest "
+                            f"logit), over {RELATIVE_TOLERANCE:g}")
     if problems:
         raise ExportRefused("the export breaks the model contract: " + "; ".join(problems))
     return list(activations.shape[1:]), reference.shape[1]
@@ -687,7 +692,12 @@ def parse_arguments(argv):
 def export(args):
     wnids = read_wnids(args.wnids) if args.wnids else None  # before the slow part: a bad file fails at once
     source = torchvision_source(args) if args.arch else module_source(args)
-    scripted = torch.jit.script(source.split().eval())
+    contract_model = source.split().eval()
+    try:
+        scripted = torch.jit.script(contract_model)
+    except Exception as error:  # TorchScript's compile errors are of several kinds, each naming the code
+        raise ExportRefused(f"TorchScript cannot compile the split model ({type(error).__name__}: {error}); every "
+                            f"module of the model must be scriptable") from error
     target_shape, num_classes = check_export(scripted, source)
     meta = source.meta
     if meta["num_classes"] is None:
