@@ -1,4 +1,4 @@
-// Arch.*: one real architecture exported by tools/export_torchvision.py, loaded under the model contract and
+// Arch.*: one real architecture exported by tools/export_model.py, loaded under the model contract and
 // explained by grad_cam, ablation_cam and pixab_cam on real photographs.
 // Usage: pixab_arch_tests [gtest options] --model FILE --grid N IMAGE...
 #include <gtest/gtest.h>

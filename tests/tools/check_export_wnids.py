@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks export_torchvision.py --wnids: a synset list in LOC_synset_mapping.txt's format ends up as the model's wnids;
+"""Checks export_model.py --wnids: a synset list in LOC_synset_mapping.txt's format ends up as the model's wnids;
 a list of the wrong length or out of ImageNet's (sorted) order is refused before any export work; pixab finds a class
 by its synset id.
 
@@ -13,7 +13,7 @@ import sys
 
 import torch
 
-EXPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "export_torchvision.py")
+EXPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "export_model.py")
 
 
 def write_mapping(path, wnids):
