@@ -99,6 +99,21 @@ TEST(EigenCam, FlipsWhenTheLargestMagnitudeIsNegative) {
                            1e-5);
 }
 
+TEST(EigenCam, ProjectionIsTheFirstSingularPairOnEitherSideOfTheGramMatrix) {
+  // X v = σ₁ u₁ from the SVD of the centred hw x K matrix, with the sign rule applied: for more channels than
+  // cells (the hw x hw Gram matrix is used) and for fewer (the K x K one).
+  torch::manual_seed(5);
+  for (const auto& shape : {std::vector<int64_t>{2, 6, 2, 2}, std::vector<int64_t>{2, 3, 3, 2}}) {
+    const auto a = torch::randn(shape);
+    const auto x = a.flatten(2).transpose(1, 2).to(torch::kDouble);
+    const auto [u, s, vh] = torch::linalg_svd(x - x.mean(1, true), /*full_matrices=*/false);
+    auto expected = u.select(2, 0) * s.select(1, 0).unsqueeze(1);
+    const auto flip = std::get<0>(expected.min(1)).abs() > std::get<0>(expected.max(1)).abs();
+    expected = torch::where(flip.unsqueeze(1), -expected, expected).to(torch::kFloat);
+    test::expect_tensor_near(first_principal_projection(a), expected.view({shape[0], shape[2], shape[3]}), 1e-5);
+  }
+}
+
 TEST(EigenCam, ConstantActivationsGiveAnAllZeroMap) {
   auto model =
       load("gap", test::kGapLinearSource, {{"weight", torch::ones({1, 2})}, {"bias", torch::zeros(1)}}, 2, 1);

@@ -28,10 +28,21 @@ torch::Tensor rectified_normalised(const torch::Tensor& maps) { return minmax_no
 
 torch::Tensor first_principal_projection(const torch::Tensor& tensor) {
   TORCH_CHECK(tensor.dim() == 4, "first_principal_projection: expected [B,K,h,w]");
-  const auto x = tensor.flatten(2).transpose(1, 2);  // [B, hw, K]
+  const auto x = tensor.flatten(2).transpose(1, 2).to(torch::kDouble);  // [B, hw, K]
   const auto centred = x - x.mean(1, /*keepdim=*/true);
-  const auto v = std::get<2>(torch::linalg_svd(centred, /*full_matrices=*/false)).select(1, 0);  // [B, K]
-  auto projection = centred.matmul(v.unsqueeze(-1)).squeeze(-1);                               // [B, hw]
+  const int64_t cells = centred.size(1), channels = centred.size(2);
+  // X v = σ u for the first singular pair: from the symmetric eigenproblem of the smaller Gram matrix (X Xᵀ or
+  // Xᵀ X; eigh orders eigenvalues ascending), several times cheaper than the SVD of X. In double precision, as
+  // the Gram matrix squares X's condition number.
+  torch::Tensor projection;
+  if (cells <= channels) {
+    const auto [values, vectors] = torch::linalg_eigh(centred.matmul(centred.transpose(1, 2)));
+    projection = vectors.select(2, cells - 1) * values.select(1, cells - 1).clamp_min(0).sqrt().unsqueeze(1);
+  } else {
+    const auto [values, vectors] = torch::linalg_eigh(centred.transpose(1, 2).matmul(centred));
+    projection = centred.matmul(vectors.select(2, channels - 1).unsqueeze(-1)).squeeze(-1);
+  }
+  projection = projection.to(tensor.scalar_type());  // [B, hw]
   const auto flip = std::get<0>(projection.min(1)).abs() > std::get<0>(projection.max(1)).abs();
   projection = torch::where(flip.unsqueeze(1), -projection, projection);
   return projection.view({tensor.size(0), tensor.size(2), tensor.size(3)});
