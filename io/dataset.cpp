@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "io/canvas_dataset.hpp"
 #include "io/coco_dataset.hpp"
 #include "io/error.hpp"
 #include "io/imagenet_dataset.hpp"
@@ -59,6 +60,7 @@ std::vector<std::string> find_image_files(const std::string& folder) {
 }
 
 std::unique_ptr<Dataset> open_dataset(const DatasetConfig& config, const DatasetSource& source) {
+  if (config.kind == "canvas") return open_canvas_dataset(config);
   if (config.root.empty()) throw ConfigError("dataset.root is not set");
   if (config.max_pixels == 0) throw ConfigError("dataset.max_pixels must be positive");
   std::unique_ptr<Dataset> dataset;

@@ -34,6 +34,9 @@ struct DatasetConfig {
   std::size_t sample = 0;         // items drawn by sample_items (io/sampling.hpp); 0: every item
   std::uint64_t seed = 0;         // of the sample
   std::uint64_t max_pixels = kDefaultMaxPixels;  // larger images are too_large, refused from their header
+  // kind "canvas" (a task that makes its own items, io/canvas_dataset.hpp): how many, and their size
+  std::size_t canvas_count = 0;
+  int canvas_width = 0, canvas_height = 0;
 };
 
 class Dataset {
@@ -52,7 +55,7 @@ class Dataset {
   // dataset's own class names also accepted. ConfigError when this dataset cannot be matched to the model.
   virtual ClassMatcher class_matcher(const ModelMeta& meta) const;
   // The item's image as 8-bit RGB, refused over the configured pixel limit (read_image_rgb8).
-  DecodedImage read_image(const DatasetItem& item) const;
+  virtual DecodedImage read_image(const DatasetItem& item) const;
 
  protected:
   explicit Dataset(const DatasetConfig& config) : kind_(config.kind), max_pixels_(config.max_pixels) {}

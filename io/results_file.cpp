@@ -389,22 +389,26 @@ void ResultsFileWriter::write(std::uint64_t first_row, const ResultsData& part) 
     write_numeric_rows(st.dataset(items_path(kBoxesDataset)), first_row, box_rows(items, st.box_capacity), rows);
     write_numeric_rows(st.dataset(items_path(kBoxCountDataset)), first_row, counts, rows);
 
-    for (const auto& [array_path, array] : part.arrays) {
-      const auto layout = st.layout.find(array_path);
-      if (layout == st.layout.end()) {
-        throw IoError("array '" + array_path + "' is not in the file's layout");
-      }
-      const std::vector<hsize_t> dims = checked_array_dims(array_path, array);
-      ArrayLayout expected = layout->second;
-      expected.shape[0] = dims[0];
-      if (array.dtype() != expected.dtype || array.shape != expected.shape) {
-        throw IoError("array '" + array_path + "' is " + dtype_name(array.dtype()) + " of shape " +
-                      shape_text(array.shape) + ", expected " + dtype_name(expected.dtype) + " of shape " +
-                      shape_text(expected.shape));
-      }
-      hdf5::write_rows(st.dataset(array_path), numeric_types(array.dtype()).memory, first_row, dims[0],
-                       array.data());
+  });
+  for (const auto& [array_path, array] : part.arrays) write_array(array_path, first_row, array);
+}
+
+void ResultsFileWriter::write_array(const std::string& array_path, std::uint64_t first_row, const TypedArray& array) {
+  State& st = *state_;
+  st.guarded([&] {
+    const auto layout = st.layout.find(array_path);
+    if (layout == st.layout.end()) {
+      throw IoError("array '" + array_path + "' is not in the file's layout");
     }
+    const std::vector<hsize_t> dims = checked_array_dims(array_path, array);
+    ArrayLayout expected = layout->second;
+    expected.shape[0] = dims[0];
+    if (array.dtype() != expected.dtype || array.shape != expected.shape) {
+      throw IoError("array '" + array_path + "' is " + dtype_name(array.dtype()) + " of shape " +
+                    shape_text(array.shape) + ", expected " + dtype_name(expected.dtype) + " of shape " +
+                    shape_text(expected.shape));
+    }
+    hdf5::write_rows(st.dataset(array_path), numeric_types(array.dtype()).memory, first_row, dims[0], array.data());
   });
 }
 

@@ -71,6 +71,8 @@ class ResultsFileWriter {
   // array not in the layout, another element type or row shape than the layout's (naming the array, the
   // expected and the given ones), rows past the end, or more boxes than B.
   void write(std::uint64_t first_row, const ResultsData& part);
+  // Writes one array's rows at first_row (as write does for each of part's arrays).
+  void write_array(const std::string& path, std::uint64_t first_row, const TypedArray& array);
 
   // Sets the root attributes (and schema_version), flushes, fsyncs and renames the file into place.
   void commit(const std::map<std::string, std::string>& text_attributes,

@@ -70,6 +70,16 @@ void TypedArray::resize_rows(std::uint64_t rows) {
   std::visit([count](auto& v) { v.resize(count); }, values);
 }
 
+TypedArray TypedArray::row_range(std::uint64_t first, std::uint64_t count) const {
+  if (shape.empty() || first + count > shape[0]) throw std::out_of_range("row_range past the array's rows");
+  TypedArray part;
+  part.shape = shape;
+  part.shape[0] = count;
+  const std::size_t begin = static_cast<std::size_t>(first) * row_size(), end = begin + static_cast<std::size_t>(count) * row_size();
+  std::visit([&](const auto& v) { part.values = std::decay_t<decltype(v)>(v.begin() + begin, v.begin() + end); }, values);
+  return part;
+}
+
 void TypedArray::check_dtype(DType wanted) const {
   if (dtype() != wanted) {
     throw std::logic_error(std::string("array of ") + dtype_name(dtype()) + " read as " + dtype_name(wanted));

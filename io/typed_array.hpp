@@ -74,6 +74,8 @@ struct TypedArray {
 
   // shape[0] = rows, the elements resized to match (new rows hold T{}).
   void resize_rows(std::uint64_t rows);
+  // Rows first .. first + count - 1 as an array of their own; std::out_of_range past the end.
+  TypedArray row_range(std::uint64_t first, std::uint64_t count) const;
 
  private:
   void check_dtype(DType wanted) const;

@@ -97,8 +97,8 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   run.add_option("--dataset.kind", c.dataset.kind,
                  "dataset layout: voc, imagenet, coco or list (docs/datasets.md)")
       ->capture_default_str();
-  run.add_option("--dataset.root", c.dataset.root, "dataset root folder (list: a CSV file or a folder)")
-      ->required();
+  run.add_option("--dataset.root", c.dataset.root,
+                 "dataset root folder (list: a CSV file or a folder); required except for task dap2");
   run.add_option("--dataset.label", c.dataset.label,
                  "the dataset's column heading in `pixab report` (default: the kind in capitals)");
   run.add_option("--dataset.split", c.dataset.split,
@@ -208,6 +208,31 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   run.add_option("--sanity.stages", c.sanity_stages,
                  "sanity check: randomise the first N parameter groups, output end first (0: all)")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  // The adversarial-patch tasks (metrics.md "Adversarial examples").
+  AdversarialSettings& a = c.adversarial;
+  run.add_option("--adversarial.kmin", a.kmin, "dap1/dap2: fewest patches per example (0: 1 for dap1, 2 for dap2)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run.add_option("--adversarial.kmax", a.kmax, "dap1/dap2: most patches per example")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--adversarial.alpha", a.alpha, "dap1/dap2: attack step, a multiple of 1/255")
+      ->capture_default_str();
+  run.add_option("--adversarial.confidence", a.confidence,
+                 "dap1/dap2: the attack stops once the top-1 is the target with at least this probability")
+      ->capture_default_str();
+  run.add_option("--adversarial.max_iters", a.max_iters, "dap1/dap2: attack steps at most (per stage for dap1)")
+      ->capture_default_str();
+  run.add_option("--adversarial.size_min", a.size_min, "dap1/dap2: smallest patch side, a fraction of the input side")
+      ->capture_default_str();
+  run.add_option("--adversarial.size_max", a.size_max, "dap1/dap2: largest patch side, a fraction of the input side")
+      ->capture_default_str();
+  run.add_option("--adversarial.count", a.count, "dap2: how many AE2s (zero canvases; no dataset is read)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run.add_option("--adversarial.cop_threshold", a.cop_threshold,
+                 "dap2: COP's tau_c, a channel covers a pixel where s(U(A^k)) >= tau_c")
       ->capture_default_str();
   run.add_flag("--store_weights", c.store_weights, "store channel weights in /weights/<method> (large)");
   run.add_flag("--store_pixab_maps", c.store_pixab_maps,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/dataset.hpp"
+#include "workers/adversarial/adversarial_settings.hpp"
 #include "workers/cams/cam_settings.hpp"
 #include "workers/metrics/metric_settings.hpp"
 
@@ -38,6 +39,7 @@ struct RunConfig {
   std::string task = "natural";   // a task of implemented_tasks() (workers/tasks/task.hpp)
   MetricSettings metrics;         // metrics.metrics empty: the task's default (every metric for natural)
   int sanity_stages = 0;          // 0: every parameter group
+  AdversarialSettings adversarial;  // the dap1 and dap2 tasks
   bool resume = false;            // continue an unfinished run of `out`
   bool overwrite = false;         // replace an output (or unfinished run) made with another config/model/list
   int chunk_size = 16;            // items per chunk: the unit of claiming, committing and resuming

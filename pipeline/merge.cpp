@@ -33,7 +33,11 @@ void check_chunk(const ResultsSummary& chunk, const Manifest& manifest, std::siz
 
 MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
                          const std::map<std::string, std::string>& text_attributes,
-                         std::map<std::string, std::int64_t> int_attributes) {
+                         std::map<std::string, std::int64_t> int_attributes,
+                         const std::vector<std::string>& per_item_arrays) {
+  const auto per_item = [&](const std::string& path) {
+    return std::find(per_item_arrays.begin(), per_item_arrays.end(), path) != per_item_arrays.end();
+  };
   // First pass, metadata only: every chunk is checked and the file sized before anything is written.
   std::size_t box_capacity = 1;
   std::map<std::string, ArrayLayout> layout;
@@ -47,7 +51,7 @@ MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
       if (array.shape.empty())
         throw IoError("chunk file " + path + ": array " + array_path + " has no row (item) dimension");
       ArrayLayout whole = array;
-      whole.shape[0] = manifest.rows.size();
+      whole.shape[0] = per_item(array_path) ? manifest.items.size() : manifest.rows.size();
       const auto [known, inserted] = layout.emplace(array_path, whole);
       if ((!inserted && known->second != whole) || (c > 0 && inserted)) {
         throw IoError("chunk file " + path + ": array " + array_path + " differs from the first chunk's arrays");
@@ -62,10 +66,25 @@ MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
   MergeCounts counts;
   ResultsFileWriter writer(files.out(), manifest.rows.size(), layout, box_capacity);
   for (std::size_t c = 0; c < manifest.chunk_count(); ++c) {
-    const ResultsData chunk = read_results_file(files.chunk_path(c));
+    ResultsData chunk = read_results_file(files.chunk_path(c));
     for (const ItemRecord& item : chunk.items)
       (item.status == ItemStatus::kOk ? counts.items_ok : counts.items_failed) += 1;
-    writer.write(manifest.chunk_rows(c).first, chunk);
+    const std::size_t first = manifest.chunk_rows(c).first;
+    // The items whose first row is in this chunk are consecutive: their rows go to their positions.
+    std::vector<std::size_t> item_rows;  // in the chunk
+    for (std::size_t row = 0; row < chunk.items.size(); ++row) {
+      if (manifest.rows[first + row].index == 0) item_rows.push_back(row);
+    }
+    for (const std::string& path : per_item_arrays) {
+      const auto array = chunk.arrays.find(path);
+      if (array == chunk.arrays.end()) continue;
+      for (std::size_t i = 0; i < item_rows.size(); ++i) {
+        writer.write_array(path, manifest.rows[first + item_rows[i]].item_index,
+                           array->second.row_range(item_rows[i], 1));
+      }
+      chunk.arrays.erase(array);
+    }
+    writer.write(first, chunk);
   }
   int_attributes["items_total"] = static_cast<std::int64_t>(manifest.rows.size());
   int_attributes["items_ok"] = counts.items_ok;

@@ -35,6 +35,7 @@
 #include "pipeline/merge.hpp"
 #include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
+#include "workers/tasks/task.hpp"
 #include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
 #include "workers/item_processor.hpp"
@@ -74,6 +75,34 @@ std::string dataset_label(const DatasetConfig& dataset) {
   std::string label = dataset.kind;
   std::transform(label.begin(), label.end(), label.begin(), [](unsigned char ch) { return std::toupper(ch); });
   return label;
+}
+
+// The items' source: the configured dataset, or, for a task that makes its own items (dap2),
+// adversarial.count zero canvases at the model's input size (labelled AE2 unless dataset.label says otherwise).
+DatasetConfig task_dataset(const RunConfig& config, const ModelMeta& meta) {
+  const TaskInfo* task = find_task(config.task);
+  if (!task || task->needs_dataset) return config.dataset;
+  DatasetConfig canvases;
+  canvases.kind = "canvas";
+  canvases.label = config.dataset.label.empty() ? "AE2" : config.dataset.label;
+  canvases.split = "";
+  canvases.canvas_count = config.adversarial.count;
+  canvases.canvas_width = meta.input_width;
+  canvases.canvas_height = meta.input_height;
+  return canvases;
+}
+
+// One line per Pixab-CAM method of the run, "<id>: <its settings>", so that `pixab report` can lay out the
+// design study (Tables 7-10) from the file alone.
+std::string pixab_variants_text(const std::vector<std::string>& methods, const CamSettings& cams) {
+  std::vector<std::string> lines;
+  for (const std::string& id : methods) {
+    if (id == "pixab_cam") lines.push_back(id + ": " + pixab_settings_text(cams.pixab));
+    for (const auto& [name, settings] : cams.variants) {
+      if (id == "pixab_cam@" + name) lines.push_back(id + ": " + pixab_settings_text(settings));
+    }
+  }
+  return fmt::format("{}", fmt::join(lines, "\n"));
 }
 
 void check_output_writable(const std::string& out) {
@@ -261,7 +290,8 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
 
   const torch::Device device = rank_device(config.device, place);
   const Model model = load_model(config.model, device);
-  SharedDataset shared = share_dataset(config.dataset, config.limit, config.chunk_size);
+  const DatasetConfig dataset_config = task_dataset(config, model.meta());
+  SharedDataset shared = share_dataset(dataset_config, config.limit, config.chunk_size);
   const Dataset& dataset = *shared.dataset;
   Manifest& manifest = shared.manifest;
 
@@ -285,6 +315,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   options.task = config.task;
   options.task_settings.sanity_stages = config.sanity_stages;
   options.task_settings.seed = config.seed;
+  options.task_settings.adversarial = config.adversarial;
   const ItemProcessor processor(model, dataset, options);
   // Every rank makes the rows of the shared items itself: they follow from the items and the config alone.
   manifest.rows = processor.rows_of(manifest.items);
@@ -398,8 +429,8 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     text["model_meta"] = model.meta().json_text;
     text["manifest_sha256"] = manifest.sha256;
     text["task"] = options.task;
-    text["dataset"] = config.dataset.kind + ":" + config.dataset.root + ":" + config.dataset.split;
-    text["dataset_label"] = dataset_label(config.dataset);
+    text["dataset"] = dataset_config.kind + ":" + dataset_config.root + ":" + dataset_config.split;
+    text["dataset_label"] = dataset_label(dataset_config);
     text["hostnames"] = joined_unique(hostnames);
     text["device"] = config.device == "cuda" && ranks > 1 ? "cuda (one device per rank)" : device.str();
     text["libtorch"] = libtorch_version();
@@ -410,6 +441,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     text["methods"] = fmt::format("{}", fmt::join(options.methods, ","));
     text["metrics"] = fmt::format("{}", fmt::join(options.metrics.metrics, ","));
     for (const auto& [key, value] : processor.task().attributes()) text[key] = value;
+    text["pixab_variants"] = pixab_variants_text(options.methods, options.cams);
     std::map<std::string, std::int64_t> ints{{"seed", static_cast<std::int64_t>(config.seed)},
                                               {"mpi_ranks", ranks},
                                               {"chunk_size", static_cast<std::int64_t>(manifest.chunk_size)}};
@@ -417,7 +449,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
       double merge_seconds = 0;
       MergeCounts counts;
       timed(merge_seconds, [&] {
-        counts = merge_chunks(files, manifest, text, ints);
+        counts = merge_chunks(files, manifest, text, ints, processor.task().per_item_arrays());
         files.remove_parts();
       });
       spdlog::info("wrote {}: {} items, {} ok, {} failed, {:.1f} s (merge {:.3f} s)", config.out,

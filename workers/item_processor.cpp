@@ -89,8 +89,11 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
 std::vector<TaskRow> ItemProcessor::rows_of(const std::vector<DatasetItem>& items) const {
   std::vector<TaskRow> rows;
   rows.reserve(items.size());
-  for (const auto& item : items) {
-    for (auto& row : task_->rows_of(item)) rows.push_back(std::move(row));
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    for (auto& row : task_->rows_of(items[i])) {
+      row.item_index = i;
+      rows.push_back(std::move(row));
+    }
   }
   return rows;
 }
@@ -202,18 +205,68 @@ void ItemProcessor::run_batch_or_isolate(const std::vector<Prepared*>& batch, Pr
 void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const {
   std::vector<torch::Tensor> inputs;
   std::vector<const TaskRow*> task_rows;
-  std::vector<std::size_t> rows;
   for (const Prepared* p : batch) {
     inputs.push_back(p->input);
     task_rows.push_back(p->task_row);
-    rows.push_back(p->row);
   }
-  CamBatch cams(model_, task_->prepare_inputs(task_rows, torch::stack(inputs).to(model_.device())),
-                needs_);
+  TaskBatch prepared = task_->prepare_batch(task_rows, torch::stack(inputs).to(model_.device()));
+  // The task's arrays cover every row; the rows it refuses keep its status and are not explained.
+  std::vector<std::size_t> all_rows, explained_rows;
+  std::vector<int64_t> explained;  // positions in the batch
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    all_rows.push_back(batch[b]->row);
+    if (prepared.failures.empty() || !prepared.failures[b]) {
+      explained.push_back(static_cast<int64_t>(b));
+      explained_rows.push_back(batch[b]->row);
+    }
+  }
+  const torch::Tensor target_cpu = prepared.targets.defined() ? prepared.targets.cpu() : torch::Tensor();
+  ExplainedRows done;
+  if (!explained.empty()) {
+    const auto index = torch::tensor(explained, torch::kLong).to(model_.device());
+    std::vector<const Prepared*> rows;
+    std::vector<std::optional<std::vector<Box>>> regions;
+    for (const int64_t b : explained) {
+      rows.push_back(batch[static_cast<std::size_t>(b)]);
+      if (!prepared.regions.empty()) regions.push_back(prepared.regions[static_cast<std::size_t>(b)]);
+    }
+    done = explain(rows, prepared.inputs.index_select(0, index),
+                   prepared.targets.defined() ? prepared.targets.to(model_.device()).index_select(0, index)
+                                              : torch::Tensor(),
+                   regions);
+  }
 
+  // Only now that the whole batch has succeeded does anything reach the rows.
+  for (const auto& [path, values] : prepared.arrays) arrays.write(path, all_rows, values);
+  for (const auto& [path, values] : done.arrays) arrays.write(path, explained_rows, values);
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    if (prepared.failures.empty() || !prepared.failures[b]) continue;
+    ItemRecord& record = out.records[batch[b]->row];
+    record.status = prepared.failures[b]->status;
+    record.message = prepared.failures[b]->message;
+    if (target_cpu.defined()) record.target = static_cast<int32_t>(target_cpu[static_cast<int64_t>(b)].item<int64_t>());
+  }
+  for (std::size_t e = 0; e < explained_rows.size(); ++e) {
+    ItemRecord& record = out.records[explained_rows[e]];
+    const ItemRecord& result = done.records[e];
+    record.top1 = result.top1;
+    record.top1_prob = result.top1_prob;
+    record.target = result.target;
+    record.target_prob = result.target_prob;
+    record.flags |= result.flags;
+    record.boxes = result.boxes;
+  }
+}
+
+ItemProcessor::ExplainedRows ItemProcessor::explain(const std::vector<const Prepared*>& batch, torch::Tensor inputs,
+                                                    torch::Tensor targets,
+                                                    const std::vector<std::optional<std::vector<Box>>>& regions) const {
+  CamBatch cams(model_, std::move(inputs), needs_);
   const auto probabilities = torch::softmax(cams.logits(), 1);
   const auto [top1_prob, top1] = probabilities.max(1);
-  if (target_is_label()) {
+  if (targets.defined()) {
+    cams.set_targets(targets);
+  } else if (target_is_label()) {
     std::vector<int64_t> labels;
     for (const Prepared* p : batch) labels.push_back(p->annotation.label_class);
     cams.set_targets(torch::tensor(labels, torch::kLong));
@@ -225,53 +278,61 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   for (const Prepared* p : batch) item_ids.push_back(p->task_row->item.id);
   cams.set_item_ids(std::move(item_ids));
 
-  // The target class's boxes, mapped like the image; the localisation metrics need them.
-  std::vector<std::vector<Box>> boxes(batch.size());
+  // The target region: the task's, or the target class's boxes, mapped like the image; the localisation
+  // metrics need it.
+  BatchResults results;
+  for (const Prepared* p : batch) results.rows.push_back(p->task_row);
+  results.regions.resize(batch.size());
   const auto target_cpu = cams.targets().cpu();
   for (std::size_t b = 0; b < batch.size(); ++b) {
+    if (!regions.empty() && regions[b]) {
+      results.regions[b] = *regions[b];
+      continue;
+    }
     const auto target = target_cpu[static_cast<int64_t>(b)].item<int64_t>();
     for (const auto& object : batch[b]->annotation.objects) {
       if (object.model_class != target) continue;
       const Box box = map_box(object.box, batch[b]->geometry);
       if (box_contains_pixel_centre(box, model_.meta().input_width, model_.meta().input_height))
-        boxes[b].push_back(box);
+        results.regions[b].push_back(box);
     }
   }
 
   // Every result stays on the device until the whole batch has succeeded; then each goes to its rows.
-  BatchArrays results;
-  MethodMaps maps;
+  ExplainedRows out;
   torch::Tensor flags = torch::zeros({static_cast<int64_t>(batch.size())}, torch::kInt);
   for (const auto& method : methods_) {
     CamResult result = method->compute(cams);
-    results.emplace_back("maps/" + method->id(), result.maps);
-    maps.emplace_back(method->id(), result.maps);
-    if (options_.store_weights && method->spec().channel_weights) {
+    out.arrays.emplace_back("maps/" + method->id(), result.maps);
+    results.maps.emplace_back(method->id(), result.maps);
+    if (method->spec().channel_weights) {
       if (!result.weights.defined())
         throw std::logic_error("CAM method " + method->id() + " declares channel weights but gave none");
-      results.emplace_back("weights/" + method->id(), result.weights);
+      results.weights.emplace_back(method->id(), result.weights);
+      if (options_.store_weights) out.arrays.emplace_back("weights/" + method->id(), result.weights);
     }
     if (options_.store_pixab_maps) {
       for (const auto& [name, map] : result.extra_maps)
-        results.emplace_back("pixab/" + method->id() + "/" + name, map);
+        out.arrays.emplace_back("pixab/" + method->id() + "/" + name, map);
     }
     if (result.flags.defined()) flags = flags | result.flags.to(torch::kCPU, torch::kInt);
   }
-  for (auto& array : evaluator_.evaluate(cams, maps, boxes)) results.push_back(std::move(array));
-  for (auto& array : task_->batch_arrays(methods_, cams, maps)) results.push_back(std::move(array));
+  for (auto& array : evaluator_.evaluate(cams, results.maps, results.regions)) out.arrays.push_back(std::move(array));
+  for (auto& array : task_->batch_arrays(methods_, cams, results)) out.arrays.push_back(std::move(array));
   const auto top1_cpu = top1.cpu(), top1_prob_cpu = top1_prob.cpu(), target_prob_cpu = target_prob.cpu();
 
-  for (const auto& [path, values] : results) arrays.write(path, rows, values);
+  out.records.resize(batch.size());
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto i = static_cast<int64_t>(b);
-    ItemRecord& record = out.records[batch[b]->row];
+    ItemRecord& record = out.records[b];
     record.top1 = static_cast<int32_t>(top1_cpu[i].item<int64_t>());
     record.top1_prob = top1_prob_cpu[i].item<float>();
     record.target = static_cast<int32_t>(target_cpu[i].item<int64_t>());
     record.target_prob = target_prob_cpu[i].item<float>();
-    record.flags |= static_cast<std::uint32_t>(flags[i].item<int>());
-    record.boxes = std::move(boxes[b]);
+    record.flags = static_cast<std::uint32_t>(flags[i].item<int>());
+    record.boxes = std::move(results.regions[b]);
   }
+  return out;
 }
 
 }  // namespace pixab

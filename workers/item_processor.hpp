@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,15 @@ class ItemProcessor {
   struct Prepared;
   void prepare(const TaskRow& row, ItemRecord& record, Prepared& prepared) const;
   void run_batch(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const;
+  // The explained rows' arrays and results (top-1, target, probabilities, flags, boxes), not yet written.
+  struct ExplainedRows {
+    BatchArrays arrays;
+    std::vector<ItemRecord> records;
+  };
+  // Runs every method and metric on the rows' inputs [B,C,H,W]; targets: the task's, or undefined for the
+  // run's choice; regions: the task's target regions (empty, or nullopt for a row: the annotation's boxes).
+  ExplainedRows explain(const std::vector<const Prepared*>& batch, torch::Tensor inputs, torch::Tensor targets,
+                        const std::vector<std::optional<std::vector<Box>>>& regions) const;
   void run_batch_or_isolate(const std::vector<Prepared*>& batch, ProcessedItems& out, RowArrays& arrays) const;
   bool target_is_label() const { return options_.target == "label"; }
 

@@ -51,11 +51,22 @@ torch::Tensor to_model_input(const cv::Mat& rgb, const ModelMeta& meta) {
   if (meta.channels != 3)
     throw ModelError("model " + meta.name + ": only 3-channel (RGB) models are supported");
   const cv::Mat input = resize_to_input(rgb, meta);
-  torch::Tensor hwc =
-      torch::from_blob(input.data, {input.rows, input.cols, 3}, torch::kUInt8).to(torch::kFloat).div_(255.0);
-  torch::Tensor chw = hwc.permute({2, 0, 1}).contiguous();
-  for (int c = 0; c < 3; ++c) chw[c].sub_(meta.mean[c]).div_(meta.std[c]);
-  return chw;
+  const torch::Tensor hwc = torch::from_blob(input.data, {input.rows, input.cols, 3}, torch::kUInt8);
+  return levels_to_model_input(hwc.permute({2, 0, 1}), meta).contiguous();
+}
+
+torch::Tensor levels_to_model_input(const torch::Tensor& levels, const ModelMeta& meta) {
+  const torch::Tensor unit = levels.to(torch::kFloat) / 255.0;
+  std::vector<torch::Tensor> channels;
+  for (int c = 0; c < meta.channels; ++c) channels.push_back((unit.select(-3, c) - meta.mean[c]) / meta.std[c]);
+  return torch::stack(channels, -3);
+}
+
+torch::Tensor model_input_to_levels(const torch::Tensor& inputs, const ModelMeta& meta) {
+  std::vector<torch::Tensor> channels;
+  for (int c = 0; c < meta.channels; ++c)
+    channels.push_back(((inputs.select(-3, c) * meta.std[c] + meta.mean[c]) * 255.0).round().clamp(0, 255));
+  return torch::stack(channels, -3);
 }
 
 Box map_box(const Box& box, const InputGeometry& g) {

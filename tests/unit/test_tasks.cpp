@@ -62,15 +62,17 @@ class TwoRowTask : public Task {
   void declare_arrays(const std::vector<std::string>&, ArraySpecs& specs) const override {
     specs.add({"rows/index_and_zeroed", DType::kInt32, {2}, -1});
   }
-  torch::Tensor prepare_inputs(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const override {
+  TaskBatch prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const override {
     for (std::size_t b = 0; b < rows.size(); ++b) {
       if (rows[b]->index == 1) inputs[static_cast<int64_t>(b)].narrow(2, 3, 3).zero_();
     }
     last_rows_ = rows.size();
-    return inputs;
+    TaskBatch batch;
+    batch.inputs = inputs;
+    return batch;
   }
-  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>&, const CamBatch& batch,
-                           const MethodMaps&) const override {
+  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>&, CamBatch& batch,
+                           const BatchResults&) const override {
     const auto zeroed = (batch.inputs().narrow(2, 0, 1).narrow(1, 0, 1) == 0).sum({1, 2, 3});
     const auto index = zeroed > 0;
     return {{"rows/index_and_zeroed", torch::stack({index.to(torch::kInt), zeroed.to(torch::kInt)}, 1)}};
@@ -112,10 +114,14 @@ TEST(Tasks, SeveralRowsPerItemEachWithItsOwnInputAndTypedArrays) {
 }
 
 TEST(Tasks, TheRegistryNamesEveryTaskAndRefusesOthers) {
-  ASSERT_EQ(implemented_tasks().size(), 2u);
+  ASSERT_EQ(implemented_tasks().size(), 4u);
   EXPECT_EQ(implemented_tasks()[0].name, "natural");
   EXPECT_TRUE(implemented_tasks()[0].every_metric_by_default);
   EXPECT_EQ(find_task("sanity")->report, TaskReport::kSanity);
+  EXPECT_EQ(find_task("dap1")->report, TaskReport::kAdversarial);
+  EXPECT_TRUE(find_task("dap1")->needs_dataset);
+  EXPECT_EQ(find_task("dap2")->report, TaskReport::kAdversarial);
+  EXPECT_FALSE(find_task("dap2")->needs_dataset);
   EXPECT_EQ(find_task("dap9"), nullptr);
   const Model model = gap_linear_model("registry-model");
   EXPECT_EQ(make_task("natural", model, {})->name(), "natural");
@@ -125,7 +131,7 @@ TEST(Tasks, TheRegistryNamesEveryTaskAndRefusesOthers) {
     make_task("dap9", model, {});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "task 'dap9' is not supported (supported: natural, sanity)");
+    EXPECT_STREQ(e.what(), "task 'dap9' is not supported (supported: natural, sanity, dap1, dap2)");
   }
 }
 
@@ -164,8 +170,8 @@ class WrongShapeTask : public Task {
   void declare_arrays(const std::vector<std::string>&, ArraySpecs& specs) const override {
     specs.add({"extra/value", DType::kFloat32, {3}});
   }
-  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>&, const CamBatch& batch,
-                           const MethodMaps&) const override {
+  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>&, CamBatch& batch,
+                           const BatchResults&) const override {
     return {{"extra/value", torch::zeros({batch.inputs().size(0), 4})}};
   }
 };

@@ -34,6 +34,18 @@ std::pair<int, int> parse_box_size(const std::string& text) {
   throw ConfigError("pixab box size '" + text + "': expected HxW with positive integers, e.g. 2x1");
 }
 
+std::string pixab_settings_text(const PixabSettings& s) {
+  std::string boxes;
+  for (const auto& [height, width] : s.boxes)
+    boxes += (boxes.empty() ? "" : ",") + std::to_string(height) + "x" + std::to_string(width);
+  const char* terms = s.terms == PixabSettings::Terms::kBoth       ? "both"
+                      : s.terms == PixabSettings::Terms::kDeletion ? "deletion"
+                                                                   : "preservation";
+  return "boxes=" + boxes + " padding=" + (s.padding == PixabSettings::Padding::kFull ? "full" : "same") +
+         " terms=" + terms + " score=" + (s.score == ScoreKind::kProbability ? "prob" : "logit") +
+         " strict=" + (s.strict ? "true" : "false");
+}
+
 void set_pixab_key(PixabSettings& s, const std::string& key, const std::string& value,
                    const std::string& where) {
   auto bad = [&](const char* expected) {

@@ -57,6 +57,10 @@ std::pair<int, int> parse_box_size(const std::string& text);
 // starting from `base`. ConfigError naming the variant for anything malformed.
 std::pair<std::string, PixabSettings> parse_pixab_variant(const std::string& text, const PixabSettings& base);
 
+// The settings as a variant's "key=value ..." text, every key given: parse_pixab_variant("name: " + text, any
+// base) gives them back.
+std::string pixab_settings_text(const PixabSettings& settings);
+
 // Applies one key of the [pixab] table (or of a variant) to settings; ConfigError for a bad key or value.
 void set_pixab_key(PixabSettings& settings, const std::string& key, const std::string& value,
                    const std::string& where);

@@ -7,9 +7,9 @@ void SanityTask::declare_arrays(const std::vector<std::string>& method_ids, Arra
   for (const auto& id : method_ids) check_.declare_arrays(id, specs);
 }
 
-BatchArrays SanityTask::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, const CamBatch& batch,
-                                     const MethodMaps& maps) const {
-  return check_.evaluate(methods, batch, maps);
+BatchArrays SanityTask::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, CamBatch& batch,
+                                     const BatchResults& results) const {
+  return check_.evaluate(methods, batch, results.maps);
 }
 
 std::map<std::string, std::string> SanityTask::attributes() const {

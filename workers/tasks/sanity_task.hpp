@@ -16,8 +16,8 @@ class SanityTask : public Task {
 
   std::string name() const override { return "sanity"; }
   void declare_arrays(const std::vector<std::string>& method_ids, ArraySpecs& specs) const override;
-  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, const CamBatch& batch,
-                           const MethodMaps& maps) const override;
+  BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, CamBatch& batch,
+                           const BatchResults& results) const override;
   // sanity_stages: the stages' names, comma-joined (`pixab report` and `render` label the stages with them).
   std::map<std::string, std::string> attributes() const override;
 

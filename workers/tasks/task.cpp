@@ -2,6 +2,7 @@
 #include "workers/tasks/task.hpp"
 
 #include "io/error.hpp"
+#include "workers/tasks/adversarial_task.hpp"
 #include "workers/tasks/natural_task.hpp"
 #include "workers/tasks/sanity_task.hpp"
 
@@ -11,12 +12,14 @@ std::vector<TaskRow> Task::rows_of(const DatasetItem& item) const { return {Task
 
 void Task::declare_arrays(const std::vector<std::string>& /*method_ids*/, ArraySpecs& /*specs*/) const {}
 
-torch::Tensor Task::prepare_inputs(const std::vector<const TaskRow*>& /*rows*/, torch::Tensor inputs) const {
-  return inputs;
+TaskBatch Task::prepare_batch(const std::vector<const TaskRow*>& /*rows*/, torch::Tensor inputs) const {
+  TaskBatch batch;
+  batch.inputs = std::move(inputs);
+  return batch;
 }
 
-BatchArrays Task::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& /*methods*/,
-                               const CamBatch& /*batch*/, const MethodMaps& /*maps*/) const {
+BatchArrays Task::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& /*methods*/, CamBatch& /*batch*/,
+                               const BatchResults& /*results*/) const {
   return {};
 }
 
@@ -36,6 +39,16 @@ const std::vector<TaskEntry>& task_registry() {
         TaskReport::kSanity},
        [](const Model& model, const TaskSettings& settings) -> std::unique_ptr<Task> {
          return std::make_unique<SanityTask>(model, settings.sanity_stages, settings.seed);
+       }},
+      {{"dap1", "adversarial patches on the dataset's images (AE1), DAP1 pointing game and OL (Tables 6-10)", false,
+        TaskReport::kAdversarial},
+       [](const Model& model, const TaskSettings& settings) -> std::unique_ptr<Task> {
+         return std::make_unique<AdversarialTask>(AdversarialKind::kAe1, model, settings);
+       }},
+      {{"dap2", "adversarial patches alone on zero canvases (AE2), one row per patch: DAP2, DOA, COP (Tables 1, 2, 6-10)",
+        false, TaskReport::kAdversarial, /*needs_dataset=*/false},
+       [](const Model& model, const TaskSettings& settings) -> std::unique_ptr<Task> {
+         return std::make_unique<AdversarialTask>(AdversarialKind::kAe2, model, settings);
        }},
   };
   return entries;

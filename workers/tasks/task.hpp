@@ -8,12 +8,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "io/box.hpp"
 #include "io/dataset.hpp"
+#include "io/item_status.hpp"
 #include "io/model.hpp"
+#include "workers/adversarial/adversarial_settings.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/tasks/row_arrays.hpp"
 
@@ -25,7 +29,8 @@ namespace pixab {
 struct TaskRow {
   DatasetItem item;
   std::string id;
-  int index = 0;  // 0 .. rows of the item - 1
+  int index = 0;               // 0 .. rows of the item - 1
+  std::size_t item_index = 0;  // the item's position in the list it came from (the manifest's items)
 };
 
 // (method id, L [B,h,w]) of a batch, in method order.
@@ -34,16 +39,41 @@ using MethodMaps = std::vector<std::pair<std::string, torch::Tensor>>;
 // whole batch has succeeded.
 using BatchArrays = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// The settings tasks read (config keys: task, sanity.stages, seed).
+// What the methods gave for a batch, as a task sees it.
+struct BatchResults {
+  std::vector<const TaskRow*> rows;       // the batch's rows
+  MethodMaps maps;                        // (method id, L [B,h,w]), in method order
+  MethodMaps weights;                     // (method id, w [B,K]) of the methods with channel weights
+  std::vector<std::vector<Box>> regions;  // each row's target region (boxes in model-input coordinates)
+};
+
+// A row the task refuses to explain (an attack that did not reach its target): its status and message.
+struct RowFailure {
+  ItemStatus status;
+  std::string message;
+};
+
+// What a task makes of a batch of rows before the CAM methods run.
+struct TaskBatch {
+  torch::Tensor inputs;   // [B,C,H,W] the model inputs to explain
+  torch::Tensor targets;  // [B] class indices; undefined: the run's choice (target = predicted or label)
+  std::vector<std::optional<std::vector<Box>>> regions;  // per row, or empty; nullopt: the annotation's boxes
+  std::vector<std::optional<RowFailure>> failures;       // per row, or empty: refused rows are not explained
+  BatchArrays arrays;  // the task's arrays known now, for every row of the batch (refused ones included)
+};
+
+// The settings tasks read (config keys: task, sanity.stages, seed, [adversarial]).
 struct TaskSettings {
   int sanity_stages = 0;   // 0: one stage per parameter group of the model
   std::uint64_t seed = 0;  // of every random draw of a task
+  AdversarialSettings adversarial;
 };
 
 // Which of `pixab report`'s tables a task's files feed, and which figures `pixab render` draws of them.
 enum class TaskReport {
   kExplanationQuality,  // Tables 3-5 and localisation from /metrics; explanation figures and curves
   kSanity,              // the Spearman and SSIM tables from /sanity; the sanity grids
+  kAdversarial,         // Tables 1, 2, 6 and 7-10 from /metrics (dap1, dap2)
 };
 
 class Task {
@@ -58,14 +88,19 @@ class Task {
   // by the item processor for every task).
   virtual void declare_arrays(const std::vector<std::string>& method_ids, ArraySpecs& specs) const;
 
-  // May replace the model inputs [B,C,H,W] of a batch of rows before the CAM batch is built (an adversarial
-  // task puts its examples there); the default keeps them.
-  virtual torch::Tensor prepare_inputs(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const;
+  // What is explained for a batch of rows whose clean model inputs are `inputs` [B,C,H,W] (on the model's
+  // device): an adversarial task attacks them and returns its examples, targets, regions and refusals; the
+  // default explains the inputs as they are.
+  virtual TaskBatch prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const;
 
-  // The task's own arrays for a batch whose methods have run (`maps`: every method's maps on `batch`), each
-  // of a path it declared; the default adds none.
-  virtual BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, const CamBatch& batch,
-                                   const MethodMaps& maps) const;
+  // The task's own arrays for a batch whose methods have run, each of a path it declared; the default adds
+  // none.
+  virtual BatchArrays batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& methods, CamBatch& batch,
+                                   const BatchResults& results) const;
+
+  // Arrays with one row per source item instead of per row (an AE2's image, shared by its rows): the results
+  // file keeps the item's first row of each (row index 0) at the item's position.
+  virtual std::vector<std::string> per_item_arrays() const { return {}; }
 
   // Text attributes the task records on the results file's root (the sanity check's stage names).
   virtual std::map<std::string, std::string> attributes() const { return {}; }
@@ -77,6 +112,7 @@ struct TaskInfo {
   std::string summary;               // for `pixab run --help`
   bool every_metric_by_default;      // metrics = [] means every metric (else none)
   TaskReport report;
+  bool needs_dataset = true;         // false: the task makes its own items (adversarial.count zero canvases)
 };
 
 // The tasks this build implements, in the order `--help` lists them.

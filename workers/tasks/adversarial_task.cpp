@@ -1,0 +1,274 @@
+// The adversarial-patch tasks: draws, attacks, the examples' arrays and the DAP, DOA and COP figures.
+#include "workers/tasks/adversarial_task.hpp"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <numeric>
+
+#include "io/error.hpp"
+#include "io/rng.hpp"
+#include "workers/adversarial/examples.hpp"
+#include "workers/cams/cam_math.hpp"
+#include "workers/metrics/adversarial_metrics.hpp"
+#include "workers/metrics/localisation.hpp"
+#include "workers/preprocess.hpp"
+
+namespace pixab {
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr const char* kActivationCam = "activation_cam";
+
+bool has_channel_weights(const std::string& method_id) {
+  const std::string base = method_id.substr(0, method_id.find('@'));
+  for (const CamMethodSpec* spec : cam_method_specs()) {
+    if (spec->id == base) return spec->channel_weights;
+  }
+  return false;
+}
+
+// COP ranks channels by weight: Activation-CAM's weights are all 1, so it has no 100 largest.
+bool has_cop(const std::string& method_id) { return method_id != kActivationCam && has_channel_weights(method_id); }
+
+}  // namespace
+
+AdversarialTask::AdversarialTask(AdversarialKind kind, const Model& model, const TaskSettings& settings)
+    : kind_(kind), model_(model), settings_(settings.adversarial), seed_(settings.seed) {
+  const int task_kmin = kind_ == AdversarialKind::kAe1 ? 1 : 2;
+  check_adversarial_settings(settings_, task_kmin);
+  kmin_ = settings_.kmin > 0 ? settings_.kmin : task_kmin;
+  attack_ = {alpha_levels(settings_.alpha), settings_.confidence, settings_.max_iters};
+  const int classes = model_.meta().num_classes;
+  const int targets_needed = kind_ == AdversarialKind::kAe1 ? 1 : settings_.kmax;
+  if (targets_needed > classes - 1)
+    throw ConfigError(fmt::format(
+        "task {}: {} distinct target classes other than the clean top-1 are needed (adversarial.kmax = {}), but "
+        "model {} has {} classes; lower adversarial.kmax",
+        name(), targets_needed, settings_.kmax, model_.path(), classes));
+}
+
+AdversarialTask::Layout AdversarialTask::layout_of(const std::string& item_id) const {
+  Layout layout{{}, PortableRng(item_seed(seed_, item_id))};
+  const int count = static_cast<int>(layout.rng.between(kmin_, settings_.kmax));
+  layout.patches = draw_patches(layout.rng, count, model_.meta().input_height, model_.meta().input_width,
+                                settings_.size_min, settings_.size_max);
+  return layout;
+}
+
+std::vector<std::int64_t> AdversarialTask::draw_targets(PortableRng& rng, std::int64_t clean_top1, int count) const {
+  std::vector<std::int64_t> classes;
+  for (std::int64_t c = 0; c < model_.meta().num_classes; ++c) {
+    if (c != clean_top1) classes.push_back(c);
+  }
+  // A partial Fisher-Yates shuffle: the first `count` are distinct and uniform.
+  for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
+    std::swap(classes[i], classes[i + rng.below(classes.size() - i)]);
+  classes.resize(static_cast<std::size_t>(count));
+  return classes;
+}
+
+std::vector<TaskRow> AdversarialTask::rows_of(const DatasetItem& item) const {
+  if (kind_ == AdversarialKind::kAe1) return Task::rows_of(item);
+  // The patch count is the stream's first draw: known without placing the patches.
+  PortableRng rng(item_seed(seed_, item.id));
+  const int count = static_cast<int>(rng.between(kmin_, settings_.kmax));
+  std::vector<TaskRow> rows;
+  for (int i = 0; i < count; ++i) rows.push_back(TaskRow{item, fmt::format("{}#t{}", item.id, i), i});
+  return rows;
+}
+
+void AdversarialTask::declare_arrays(const std::vector<std::string>& method_ids, ArraySpecs& specs) const {
+  const auto patches = static_cast<std::uint64_t>(settings_.kmax);
+  const auto height = static_cast<std::uint64_t>(model_.meta().input_height);
+  const auto width = static_cast<std::uint64_t>(model_.meta().input_width);
+  specs.add({"adversarial/patches", DType::kFloat32, {patches, 4}});
+  specs.add({"adversarial/patch_count", DType::kInt32, {}, 0});
+  specs.add({"adversarial/patch_classes", DType::kInt32, {patches}, -1});
+  specs.add({"adversarial/attack_iters", DType::kInt32, {}, -1});
+  specs.add({"adversarial/attack_prob", DType::kFloat32, {}});
+  specs.add({"adversarial/region", DType::kInt32, {}, -1});
+  specs.add({"adversarial/image", DType::kUInt8, {height, width, 3}, 0});
+  specs.add({"adversarial/image_index", DType::kInt32, {}, -1});
+  for (const std::string& id : method_ids) {
+    specs.add({"metrics/" + id + "/" + metric_prefix() + "pointing_game", DType::kFloat32, {}});
+    specs.add({"metrics/" + id + "/" + metric_prefix() + "proportion", DType::kFloat32, {}});
+    if (kind_ == AdversarialKind::kAe1) continue;
+    if (id != kActivationCam) specs.add({"metrics/" + id + "/doa", DType::kFloat32, {}});
+    if (has_cop(id)) specs.add({"metrics/" + id + "/cop", DType::kFloat32, {}});
+  }
+}
+
+TaskBatch AdversarialTask::prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const {
+  const ModelMeta& meta = model_.meta();
+  const auto rows_count = static_cast<int64_t>(rows.size());
+  const int64_t height = inputs.size(2), width = inputs.size(3), max_patches = settings_.kmax;
+  const torch::Tensor levels = model_input_to_levels(inputs, meta);
+  torch::Tensor clean_top1;
+  {
+    torch::NoGradGuard no_grad;
+    clean_top1 = model_.forward(inputs).argmax(1).cpu();
+  }
+
+  // Each row's example and figures, filled below; a row whose patches cannot be placed keeps its clean input.
+  std::vector<torch::Tensor> examples(rows.size());
+  std::vector<std::int64_t> targets(rows.size(), -1);
+  torch::Tensor patch_boxes = torch::full({rows_count, max_patches, 4}, kNaN);
+  torch::Tensor patch_count = torch::zeros({rows_count}, torch::kInt);
+  torch::Tensor patch_classes = torch::full({rows_count, max_patches}, -1, torch::kInt);
+  torch::Tensor iterations = torch::full({rows_count}, -1, torch::kInt);
+  torch::Tensor attack_prob = torch::full({rows_count}, kNaN);
+  torch::Tensor region = torch::full({rows_count}, -1, torch::kInt);
+  torch::Tensor image_index = torch::empty({rows_count}, torch::kInt);
+  TaskBatch out;
+  out.regions.resize(rows.size());
+  out.failures.resize(rows.size());
+  const auto fail = [&](std::size_t b, const std::string& message) {
+    out.failures[b] = RowFailure{ItemStatus::kAttackFailed, message};
+  };
+  const auto record_layout = [&](int64_t b, const std::vector<PatchRect>& patches, const std::vector<std::int64_t>& classes) {
+    patch_count[b] = static_cast<int>(patches.size());
+    for (std::size_t p = 0; p < patches.size(); ++p) {
+      const Box box = patches[p].box();
+      patch_boxes[b][static_cast<int64_t>(p)] = torch::tensor({box.x1, box.y1, box.x2, box.y2});
+      patch_classes[b][static_cast<int64_t>(p)] = static_cast<int>(classes[classes.size() == 1 ? 0 : p]);
+    }
+  };
+
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    examples[b] = levels[static_cast<int64_t>(b)];
+    image_index[static_cast<int64_t>(b)] = static_cast<int>(rows[b]->item_index);
+  }
+  if (kind_ == AdversarialKind::kAe1) {
+    // All images of the batch are attacked together; an image whose patches cannot be placed is left out.
+    std::vector<int64_t> attacked;
+    std::vector<torch::Tensor> masks;
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+      const auto i = static_cast<int64_t>(b);
+      try {
+        Layout layout = layout_of(rows[b]->item.id);
+        targets[b] = draw_targets(layout.rng, clean_top1[i].item<int64_t>(), 1).front();
+        record_layout(i, layout.patches, {targets[b]});
+        for (const PatchRect& patch : layout.patches) out.regions[b].emplace().push_back(patch.box());
+        masks.push_back(patch_masks(layout.patches, static_cast<int>(height), static_cast<int>(width)).amax(0));
+        attacked.push_back(i);
+      } catch (const ItemError& e) {
+        fail(b, e.what());
+      }
+    }
+    if (!attacked.empty()) {
+      const auto device = inputs.device();
+      const torch::Tensor index = torch::tensor(attacked, torch::kLong).to(device);
+      std::vector<std::int64_t> attacked_targets;
+      for (const int64_t i : attacked) attacked_targets.push_back(targets[static_cast<std::size_t>(i)]);
+      const Examples ae1 = make_ae1(model_, levels.index_select(0, index), torch::stack(masks).to(device),
+                                    torch::tensor(attacked_targets, torch::kLong).to(device), attack_);
+      for (std::size_t r = 0; r < attacked.size(); ++r) {
+        const int64_t i = attacked[r];
+        examples[static_cast<std::size_t>(i)] = ae1.levels[static_cast<int64_t>(r)];
+        iterations[i] = ae1.iterations[r];
+        attack_prob[i] = ae1.target_prob[r];
+        if (!ae1.failure[r].empty()) fail(static_cast<std::size_t>(i), ae1.failure[r]);
+      }
+    }
+  } else {
+    // Each AE2 is made once for its rows in the batch, its k patches attacked as one batch of k canvases.
+    for (std::size_t first = 0; first < rows.size();) {
+      std::size_t end = first;
+      while (end < rows.size() && rows[end]->item.id == rows[first]->item.id) ++end;
+      try {
+        Layout layout = layout_of(rows[first]->item.id);
+        const int count = static_cast<int>(layout.patches.size());
+        const std::vector<std::int64_t> classes =
+            draw_targets(layout.rng, clean_top1[static_cast<int64_t>(first)].item<int64_t>(), count);
+        const auto device = inputs.device();
+        const Examples patches =
+            make_ae2_patches(model_, patch_masks(layout.patches, static_cast<int>(height), static_cast<int>(width)).to(device),
+                             torch::tensor(classes, torch::kLong).to(device), attack_);
+        const torch::Tensor ae2 = combine_canvases(patches.levels);
+        for (std::size_t b = first; b < end; ++b) {
+          const auto i = static_cast<int64_t>(b);
+          const auto patch = static_cast<std::size_t>(rows[b]->index);
+          examples[b] = ae2;
+          targets[b] = classes[patch];
+          record_layout(i, layout.patches, classes);
+          region[i] = rows[b]->index;
+          out.regions[b] = std::vector<Box>{layout.patches[patch].box()};
+          iterations[i] = patches.iterations[patch];
+          attack_prob[i] = patches.target_prob[patch];
+          // A row is its patch's: the patches that reached their classes are explained even when another
+          // did not (that one stays in the AE2, attacked towards its class).
+          if (!patches.failure[patch].empty()) fail(b, patches.failure[patch]);
+        }
+      } catch (const ItemError& e) {
+        for (std::size_t b = first; b < end; ++b) fail(b, e.what());
+      }
+      first = end;
+    }
+  }
+
+  const torch::Tensor example_levels = torch::stack(examples);
+  out.inputs = levels_to_model_input(example_levels, meta);
+  out.targets = torch::tensor(targets, torch::kLong);
+  out.arrays = {{"adversarial/patches", patch_boxes},
+                {"adversarial/patch_count", patch_count},
+                {"adversarial/patch_classes", patch_classes},
+                {"adversarial/attack_iters", iterations},
+                {"adversarial/attack_prob", attack_prob},
+                {"adversarial/region", region},
+                {"adversarial/image", example_levels.permute({0, 2, 3, 1}).to(torch::kUInt8)},
+                {"adversarial/image_index", image_index}};
+  return out;
+}
+
+BatchArrays AdversarialTask::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& /*methods*/,
+                                          CamBatch& batch, const BatchResults& results) const {
+  const int64_t rows = batch.inputs().size(0), height = batch.inputs().size(2), width = batch.inputs().size(3);
+  std::vector<cv::Mat> regions;
+  for (const auto& boxes : results.regions)
+    regions.push_back(target_region(boxes, static_cast<int>(height), static_cast<int>(width)));
+
+  BatchArrays out;
+  for (const auto& [id, maps] : results.maps) {
+    const torch::Tensor explanations =
+        minmax_normalise(upsample(maps, height, width)).to(torch::kCPU, torch::kFloat).contiguous();
+    torch::Tensor hits = torch::empty({rows}), shares = torch::empty({rows});
+    for (int64_t b = 0; b < rows; ++b) {
+      const cv::Mat e(static_cast<int>(height), static_cast<int>(width), CV_32FC1, explanations[b].data_ptr<float>());
+      hits[b] = pointing_game(e, regions[static_cast<std::size_t>(b)], 0.0);
+      shares[b] = proportion(e, regions[static_cast<std::size_t>(b)]);
+    }
+    out.emplace_back("metrics/" + id + "/" + metric_prefix() + "pointing_game", hits);
+    out.emplace_back("metrics/" + id + "/" + metric_prefix() + "proportion", shares);
+  }
+  if (kind_ == AdversarialKind::kAe1) return out;
+
+  // DOA against Activation-CAM's maps, computed here when it is not one of the run's methods.
+  torch::Tensor activation_maps;
+  for (const auto& [id, maps] : results.maps) {
+    if (id == kActivationCam) activation_maps = maps;
+  }
+  if (!activation_maps.defined()) activation_maps = make_cam_method(kActivationCam)->compute(batch).maps;
+  for (const auto& [id, maps] : results.maps) {
+    if (id != kActivationCam) out.emplace_back("metrics/" + id + "/doa", activation_dependency(maps, activation_maps));
+  }
+
+  // COP: each row's AE2 layout, and its patch as the target.
+  std::vector<torch::Tensor> masks;
+  for (const TaskRow* row : results.rows)
+    masks.push_back(patch_masks(layout_of(row->item.id).patches, static_cast<int>(height), static_cast<int>(width)).squeeze(1));
+  for (const auto& [id, weights] : results.weights) {
+    if (!has_cop(id)) continue;
+    torch::Tensor counts = torch::empty({rows});
+    for (int64_t b = 0; b < rows; ++b) {
+      const auto r = static_cast<std::size_t>(b);
+      counts[b] = overestimated_channels(batch.activations()[b], weights[b], masks[r], results.rows[r]->index,
+                                         settings_.cop_threshold);
+    }
+    out.emplace_back("metrics/" + id + "/cop", counts);
+  }
+  return out;
+}
+
+}  // namespace pixab
