@@ -31,11 +31,26 @@ void for_each_cell(const std::vector<ReportTable>& tables,
   }
 }
 
-std::string item_summary(const ResultsData& data) {
+// An adversarial file's attack success rate, as a fraction; NaN when no row was attacked to the end.
+double success_rate(const AttackSuccess& success) {
+  return success.attempted == 0
+             ? std::nan("")
+             : static_cast<double>(success.succeeded) / static_cast<double>(success.attempted);
+}
+
+// The item counts by status, then an adversarial file's attack success.
+std::string item_summary(const ReportInput& input) {
   std::string summary;
-  for (const auto& [status, count] : items_by_status(data))
+  for (const auto& [status, count] : items_by_status(input.data))
     summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", count, status);
-  return fmt::format("{} ({} total)", summary.empty() ? "none" : summary, data.items.size());
+  summary = fmt::format("{} ({} total)", summary.empty() ? "none" : summary, input.data.items.size());
+  if (const auto success = attack_success(input)) {
+    const double rate = success_rate(*success);
+    summary += fmt::format("; attack success: {} ({} of {})",
+                           std::isnan(rate) ? std::string(kNoValue) : fmt::format("{:.1f}%", 100 * rate),
+                           success->succeeded, success->attempted);
+  }
+  return summary;
 }
 
 // Text inside a Markdown table cell: a '|' would end the cell.
@@ -64,7 +79,7 @@ void write_markdown(const std::vector<ReportInput>& inputs, const std::vector<Re
                        md_text(input.task), md_text(input.path), attribute("model_path"),
                        md_text(text_attribute(input.data, "model_sha256").substr(0, 12)),
                        attribute("dataset"), attribute("created"), attribute("software_version"),
-                       item_summary(input.data));
+                       item_summary(input));
   }
   if (tables.empty()) {
     out << "\nNo metric or sanity arrays in these files: nothing to tabulate.\n";
@@ -122,6 +137,8 @@ void write_json(const std::vector<ReportInput>& inputs, const std::vector<Report
     nlohmann::ordered_json file{{"path", input.path}, {"label", input.label}, {"task", input.task}};
     file["items"] = nlohmann::ordered_json::object();
     for (const auto& [status, count] : items_by_status(input.data)) file["items"][status] = count;
+    if (const auto success = attack_success(input))
+      file["attack_success_rate"] = json_number(success_rate(*success));
     for (const char* key : {"model_path", "model_sha256", "dataset", "created", "software_version"})
       file[key] = text_attribute(input.data, key);
     report["files"].push_back(std::move(file));

@@ -2,12 +2,15 @@
 #include "pipeline/report_tables.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <variant>
@@ -29,11 +32,21 @@ struct MetricColumnSpec {
   Better better;
 };
 
-struct NaturalTableSpec {
+// The rows of a Pixab-CAM design-study table (Appendix B): the variants of the files' `pixab_variants` with
+// one ablation box (or, `combined_boxes`, two or more) and these terms.
+struct VariantRows {
+  bool combined_boxes;
+  PixabSettings::Terms terms;
+};
+
+// A table of /metrics arrays: one column per (metric, file of the task kind it reads).
+struct MetricTableSpec {
   const char* id;
   const char* title;
   std::string note;
+  TaskReport reads;
   std::vector<MetricColumnSpec> metrics;
+  std::optional<VariantRows> variants;  // nothing: every method is a row
 };
 
 // The footnote of a table with marked columns (mark_best); `direction` says which way is better.
@@ -46,29 +59,68 @@ constexpr const char* kCompactnessNote =
     " Compactness is not marked: the paper argues that neither the smallest nor the largest map is ideal, "
     "but one that covers the target compactly.";
 
-const std::vector<NaturalTableSpec>& natural_table_specs() {
-  static const std::vector<NaturalTableSpec> specs{
+// Tables 6-10: the pointing game and OL on DAP1 and DAP2.
+const std::vector<MetricColumnSpec> kDapColumns{
+    {"dap1_pointing_game", "DAP1 PG (%)", 100, 2, Better::kHigher},
+    {"dap1_proportion", "DAP1 OL (%)", 1, 2, Better::kHigher},
+    {"dap2_pointing_game", "DAP2 PG (%)", 100, 2, Better::kHigher},
+    {"dap2_proportion", "DAP2 OL (%)", 1, 2, Better::kHigher}};
+
+// In paper order; the localisation table, not the paper's, after Table 5.
+const std::vector<MetricTableSpec>& metric_table_specs() {
+  using Terms = PixabSettings::Terms;
+  static const std::vector<MetricTableSpec> specs{
+      {"table1",
+       "Table 1: Channels with overestimated pixels (COP)",
+       best_note("lower"),
+       TaskReport::kAdversarial,
+       {{"cop", "COP", 1, 2, Better::kLower}},
+       std::nullopt},
+      {"table2",
+       "Table 2: Dependency on the activation tensor (DOA)",
+       best_note("higher: a low DOA means the map copies the activation tensor"),
+       TaskReport::kAdversarial,
+       {{"doa", "DOA", 1, 3, Better::kHigher}},
+       std::nullopt},
       {"table3",
        "Table 3: AD, IIC and Compactness",
        best_note("AD lower, IIC higher") + kCompactnessNote,
+       TaskReport::kExplanationQuality,
        {{"average_drop", "AD (%)", 1, 2, Better::kLower},
         {"increase_in_confidence", "IIC (%)", 100, 2, Better::kHigher},
-        {"compactness", "Compactness", 1, 3, Better::kNone}}},
+        {"compactness", "Compactness", 1, 3, Better::kNone}},
+       std::nullopt},
       {"table4",
        "Table 4: Deletion and Insertion AUC",
        best_note("Deletion lower, Insertion higher"),
+       TaskReport::kExplanationQuality,
        {{"deletion_auc", "Deletion", 1, 3, Better::kLower},
-        {"insertion_auc", "Insertion", 1, 3, Better::kHigher}}},
+        {"insertion_auc", "Insertion", 1, 3, Better::kHigher}},
+       std::nullopt},
       {"table5",
        "Table 5: Object localisation (OL, proportion)",
        best_note("higher"),
-       {{"proportion", "OL (%)", 1, 2, Better::kHigher}}},
+       TaskReport::kExplanationQuality,
+       {{"proportion", "OL (%)", 1, 2, Better::kHigher}},
+       std::nullopt},
       {"localisation",
        "Localisation: pointing game, box IoU, correct localisation (not a paper table)",
        best_note("higher"),
+       TaskReport::kExplanationQuality,
        {{"pointing_game", "PG (%)", 100, 2, Better::kHigher},
         {"loc_iou", "IoU", 1, 3, Better::kHigher},
-        {"loc_correct", "Loc. correct (%)", 100, 2, Better::kHigher}}},
+        {"loc_correct", "Loc. correct (%)", 100, 2, Better::kHigher}},
+       std::nullopt},
+      {"table6", "Table 6: DAP1 and DAP2", best_note("higher"), TaskReport::kAdversarial, kDapColumns,
+       std::nullopt},
+      {"table7", "Table 7: Pixab-CAM, each ablation box alone, deletion term", best_note("higher"),
+       TaskReport::kAdversarial, kDapColumns, VariantRows{false, Terms::kDeletion}},
+      {"table8", "Table 8: Pixab-CAM, each ablation box alone, preservation term", best_note("higher"),
+       TaskReport::kAdversarial, kDapColumns, VariantRows{false, Terms::kPreservation}},
+      {"table9", "Table 9: Pixab-CAM, each ablation box alone, both terms", best_note("higher"),
+       TaskReport::kAdversarial, kDapColumns, VariantRows{false, Terms::kBoth}},
+      {"table10", "Table 10: Pixab-CAM, combinations of ablation boxes, both terms", best_note("higher"),
+       TaskReport::kAdversarial, kDapColumns, VariantRows{true, Terms::kBoth}},
   };
   return specs;
 }
@@ -207,13 +259,36 @@ std::optional<TaskReport> task_report(const ReportInput& input) {
   return task ? std::optional<TaskReport>(task->report) : std::nullopt;
 }
 
+using PixabVariants = std::vector<std::pair<std::string, PixabSettings>>;
+
+// The boxes of each Pixab-CAM variant that the files of kind `reads` list (`variants`: each input's) with
+// `rows`' boxes and terms, as "1x1,2x2" (the first file that lists a method names its boxes).
+std::map<std::string, std::string> variants_of(const std::vector<ReportInput>& inputs,
+                                               const std::vector<PixabVariants>& variants, TaskReport reads,
+                                               const VariantRows& rows) {
+  std::map<std::string, std::string> boxes_by_method;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (task_report(inputs[i]) != reads) continue;
+    for (const auto& [method, settings] : variants[i]) {
+      if (settings.boxes.empty() || settings.terms != rows.terms ||
+          (settings.boxes.size() >= 2) != rows.combined_boxes)
+        continue;
+      std::vector<std::string> boxes;
+      for (const auto& [height, width] : settings.boxes) boxes.push_back(fmt::format("{}x{}", height, width));
+      boxes_by_method.emplace(method, fmt::format("{}", fmt::join(boxes, ",")));
+    }
+  }
+  return boxes_by_method;
+}
+
 }  // namespace
 
 std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inputs,
                                              const BootstrapSettings& bootstrap) {
   for (const ReportInput& input : inputs) {
     if (!task_report(input))
-      spdlog::warn("{}: task '{}' is not one this pixab knows; its arrays are not tabulated", input.path, input.task);
+      spdlog::warn("{}: task '{}' is not one this pixab knows; its arrays are not tabulated", input.path,
+                   input.task);
   }
   const std::vector<std::string> methods = method_order(inputs);
   std::vector<ReportTable> tables;
@@ -222,12 +297,16 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
       tables.push_back(std::move(*made));
   };
 
-  for (const NaturalTableSpec& spec : natural_table_specs()) {
+  // Parsed once, so that a bad line is reported once, and only where a variant table reads them.
+  std::vector<PixabVariants> variants;
+  for (const ReportInput& input : inputs)
+    variants.push_back(task_report(input) == TaskReport::kAdversarial ? pixab_variants(input)
+                                                                      : PixabVariants{});
+  for (const MetricTableSpec& spec : metric_table_specs()) {
     std::vector<ColumnPlan> plans;
     for (const MetricColumnSpec& metric : spec.metrics) {
       for (const ReportInput& input : inputs) {
-        if (task_report(input) != TaskReport::kExplanationQuality || !has_array_named(input, "metrics", metric.metric))
-          continue;
+        if (task_report(input) != spec.reads || !has_array_named(input, "metrics", metric.metric)) continue;
         const ReportColumn column{input.label,
                                   metric.metric,
                                   fmt::format("{} {}", metric.heading, input.label),
@@ -236,7 +315,22 @@ std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inp
         plans.push_back({column, metric.better, &input, "metrics", metric.metric, 0, metric.scale});
       }
     }
-    add({spec.id, spec.title, spec.note, {}, {}}, plans);
+    if (!spec.variants) {
+      add({spec.id, spec.title, spec.note, {}, {}}, plans);
+      continue;
+    }
+    const std::map<std::string, std::string> boxes =
+        variants_of(inputs, variants, spec.reads, *spec.variants);
+    std::vector<std::string> rows;
+    std::copy_if(methods.begin(), methods.end(), std::back_inserter(rows),
+                 [&boxes](const std::string& method) { return boxes.count(method) > 0; });
+    auto made = make_table({spec.id, spec.title, spec.note, {}, {}}, rows, plans, bootstrap);
+    if (!made) continue;
+    // The method ids name the variants as configured; the note says which boxes each one ablates.
+    std::vector<std::string> named;
+    for (const std::string& method : made->methods) named.push_back(method + " " + boxes.at(method));
+    made->note += fmt::format(" Ablation boxes (height x width, grid cells): {}.", fmt::join(named, "; "));
+    tables.push_back(std::move(*made));
   }
 
   for (const ReportInput& input : inputs) {

@@ -31,19 +31,22 @@ struct ReportColumn {
 };
 
 struct ReportTable {
-  std::string id;                    // "table3", "table4", "table5", "localisation" or "sanity"
+  std::string id;                    // "table1".."table10", "localisation" or "sanity"
   std::string title;                 // names the paper's table
   std::string note;                  // which cells are marked best, and why not where they are not
   std::vector<std::string> methods;  // rows
   std::vector<ReportColumn> columns;
 };
 
-// Table 3 (AD, IIC, Compactness), Table 4 (Deletion, Insertion AUC), Table 5 (OL) and localisation over the
-// natural-task files, then two sanity tables (Spearman, SSIM) per sanity-task file. Rows follow the files'
-// `methods` attributes (first file first), then methods found only in arrays, alphabetically; a method
-// appears in a table where it has at least one array. A (metric, file) column appears where the file has that
-// metric for some method; a table without columns is left out. Cells use ok items only; each cell's bootstrap
-// is seeded by cell_seed(bootstrap.seed, "<table>/<dataset>/<method>/<metric>").
+// In paper order: Table 1 (COP) and Table 2 (DOA) over the adversarial-task files (dap2); Table 3 (AD, IIC,
+// Compactness), Table 4 (Deletion, Insertion AUC), Table 5 (OL) and localisation over the natural-task files;
+// Table 6 (DAP1, DAP2) and Tables 7-10 (the Pixab-CAM variants of the files' `pixab_variants`: one box with
+// the deletion, preservation or both terms; several boxes with both) over the adversarial-task files; then
+// two sanity tables (Spearman, SSIM) per sanity-task file. Rows follow the files' `methods` attributes (first
+// file first), then methods found only in arrays, alphabetically; a method appears in a table where it has at
+// least one array. A (metric, file) column appears where the file has that metric for some method; a table
+// without rows or columns is left out. Cells use ok items only; each cell's bootstrap is seeded by
+// cell_seed(bootstrap.seed, "<table>/<dataset>/<method>/<metric>").
 std::vector<ReportTable> build_report_tables(const std::vector<ReportInput>& inputs,
                                              const BootstrapSettings& bootstrap);
 

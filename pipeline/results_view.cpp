@@ -11,10 +11,16 @@
 #include <sstream>
 
 #include "io/error.hpp"
+#include "workers/tasks/task.hpp"
 
 namespace pixab {
 
 namespace {
+
+std::string trimmed(const std::string& text) {
+  const auto begin = text.find_first_not_of(" \t");
+  return begin == std::string::npos ? "" : text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+}
 
 ReportInput load_report_input(const std::string& path) {
   // Only the tabulated arrays are read: one file's maps can take gigabytes.
@@ -41,8 +47,9 @@ ReportInput load_report_input(const std::string& path) {
 
 std::vector<ReportInput> load_report_inputs(const std::vector<std::string>& paths) {
   std::vector<ReportInput> inputs;
-  // Files of different tasks never share a table, so a label only needs to be unique within its task; a
-  // renamed label would change the cell keys, and so the intervals, of a file that collides with nothing.
+  // Files of different tasks never share a column (dap1 and dap2 share Table 6 but not its metrics), so a
+  // label only needs to be unique within its task; a renamed label would change the cell keys, and so the
+  // intervals, of a file that collides with nothing.
   std::map<std::string, std::set<std::string>> labels_by_task;
   for (const std::string& path : paths) {
     ReportInput input = load_report_input(path);
@@ -90,14 +97,13 @@ std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream stream(text);
   for (std::string part; std::getline(stream, part, ',');) {
-    const auto begin = part.find_first_not_of(" \t");
-    if (begin != std::string::npos)
-      parts.push_back(part.substr(begin, part.find_last_not_of(" \t") - begin + 1));
+    if (std::string entry = trimmed(part); !entry.empty()) parts.push_back(std::move(entry));
   }
   return parts;
 }
 
-std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages) {
+std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file,
+                                            std::size_t stages) {
   std::vector<std::string> names = split_list(text_attribute(data, "sanity_stages"));
   if (names.size() == stages) return names;
   if (!names.empty())
@@ -106,6 +112,35 @@ std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::
   names.clear();
   for (std::size_t s = 1; s <= stages; ++s) names.push_back(std::to_string(s));
   return names;
+}
+
+std::optional<AttackSuccess> attack_success(const ReportInput& input) {
+  const TaskInfo* task = find_task(input.task);
+  if (!task || task->report != TaskReport::kAdversarial) return std::nullopt;
+  AttackSuccess success;
+  for (const ItemRecord& item : input.data.items) {
+    if (item.status == ItemStatus::kOk) ++success.succeeded;
+    if (item.status == ItemStatus::kOk || item.status == ItemStatus::kAttackFailed) ++success.attempted;
+  }
+  return success;
+}
+
+std::vector<std::pair<std::string, PixabSettings>> pixab_variants(const ReportInput& input) {
+  std::vector<std::pair<std::string, PixabSettings>> variants;
+  std::stringstream lines(text_attribute(input.data, "pixab_variants"));
+  for (std::string line; std::getline(lines, line, '\n');) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const auto colon = line.find(':');
+    const std::string id = trimmed(line.substr(0, colon));
+    try {
+      if (colon == std::string::npos || id.empty()) throw ConfigError("expected \"<method id>: <settings>\"");
+      // The method id may hold '@', which a variant's name may not: the settings are parsed under a stand-in.
+      variants.emplace_back(id, parse_pixab_variant("x: " + line.substr(colon + 1), PixabSettings{}).second);
+    } catch (const ConfigError& error) {
+      spdlog::warn("{}: pixab_variants line '{}' left out: {}", input.path, line, error.what());
+    }
+  }
+  return variants;
 }
 
 }  // namespace pixab

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/results_file.hpp"
+#include "workers/cams/cam_settings.hpp"
 
 namespace pixab {
 
@@ -49,5 +50,19 @@ std::vector<std::string> split_list(const std::string& text);
 // The names of a sanity file's `stages` stages: its sanity_stages attribute when that names them all, else
 // "1".."stages" (with a warning naming `file` when it names another count), so that no stage is mislabelled.
 std::vector<std::string> sanity_stage_names(const ResultsData& data, const std::string& file, std::size_t stages);
+
+// How an adversarial task's attack fared: rows with status ok among the rows with ok or attack_failed
+// (rows that failed for another reason were never attacked to the end).
+struct AttackSuccess {
+  std::size_t succeeded = 0, attempted = 0;
+};
+
+// Nothing for a file whose task is not an adversarial one (dap1, dap2) in the task registry.
+std::optional<AttackSuccess> attack_success(const ReportInput& input);
+
+// The Pixab-CAM methods of the `pixab_variants` attribute, one "<method id>: <settings>" per line, with their
+// settings; a line that does not parse is left out with a warning naming the file; empty without the
+// attribute.
+std::vector<std::pair<std::string, PixabSettings>> pixab_variants(const ReportInput& input);
 
 }  // namespace pixab

@@ -79,6 +79,55 @@ ResultsData sanity_results() {
   return data;
 }
 
+constexpr const char* kPixabVariants =
+    "pixab_cam@d11: boxes=1x1 padding=full terms=deletion score=prob strict=false\n"
+    "pixab_cam@p21: boxes=2x1 padding=full terms=preservation score=prob strict=false\n"
+    "pixab_cam@b12: boxes=1x2 padding=full terms=both score=prob strict=false\n"
+    "pixab_cam@bad: boxes=nine\n"  // does not parse: left out with a warning
+    "pixab_cam: boxes=1x1,1x2 padding=full terms=both score=prob strict=false";
+
+// DAP2: 4 rows, the third attack_failed (its values must never count). grad_cam and activation_cam have
+// channel weights (cop); activation_cam has no doa. The Pixab-CAM variants are one per table 7-10.
+ResultsData dap2_results() {
+  ResultsData data =
+      results_with_items({ItemStatus::kOk, ItemStatus::kOk, ItemStatus::kAttackFailed, ItemStatus::kOk});
+  data.text_attributes = {
+      {"task", "dap2"},
+      {"dataset_label", "ADV"},
+      {"methods", "grad_cam,activation_cam,pixab_cam,pixab_cam@d11,pixab_cam@p21,pixab_cam@b12"},
+      {"pixab_variants", kPixabVariants}};
+  data.arrays["metrics/grad_cam/dap2_pointing_game"] = column_of({1, 0, 1, 0});
+  data.arrays["metrics/grad_cam/dap2_proportion"] = column_of({40, 60, 99, kNaN});
+  data.arrays["metrics/grad_cam/doa"] = column_of({0.2f, 0.4f, 2, 0.6f});
+  data.arrays["metrics/grad_cam/cop"] = column_of({3, 5, 100, 4});
+  data.arrays["metrics/grad_cam/average_drop"] = column_of({1, 1, 1, 1});  // a natural metric: no Table 3
+  data.arrays["metrics/activation_cam/dap2_pointing_game"] = column_of({0, 0, 1, 0});
+  data.arrays["metrics/activation_cam/dap2_proportion"] = column_of({10, 10, 10, 10});
+  data.arrays["metrics/activation_cam/cop"] = column_of({10, 20, 0, 30});
+  for (const char* variant : {"pixab_cam", "pixab_cam@d11", "pixab_cam@p21", "pixab_cam@b12"}) {
+    const std::string method = variant;
+    data.arrays["metrics/" + method + "/dap2_pointing_game"] = column_of({1, 1, 0, 1});
+    data.arrays["metrics/" + method + "/dap2_proportion"] = column_of({80, 70, 0, 90});
+    data.arrays["metrics/" + method + "/doa"] = column_of({1, 1, 1, 0.5f});
+  }
+  data.arrays["metrics/pixab_cam@d11/dap2_proportion"] = column_of({20, 30, 0, 40});
+  return data;
+}
+
+// DAP1: 3 rows, the second attack_failed.
+ResultsData dap1_results() {
+  ResultsData data = results_with_items({ItemStatus::kOk, ItemStatus::kAttackFailed, ItemStatus::kOk});
+  data.text_attributes = {{"task", "dap1"},
+                          {"dataset_label", "ADV"},
+                          {"methods", "grad_cam,pixab_cam@d11"},
+                          {"pixab_variants", kPixabVariants}};
+  data.arrays["metrics/grad_cam/dap1_pointing_game"] = column_of({1, 0, 1});
+  data.arrays["metrics/grad_cam/dap1_proportion"] = column_of({30, 99, 50});
+  data.arrays["metrics/pixab_cam@d11/dap1_pointing_game"] = column_of({0, 1, 1});
+  data.arrays["metrics/pixab_cam@d11/dap1_proportion"] = column_of({20, 0, kNaN});
+  return data;
+}
+
 class ReportTest : public ::testing::Test {
  protected:
   std::string write(const std::string& name, const ResultsData& data) {
@@ -376,6 +425,130 @@ TEST_F(ReportTest, CsvAndJsonHoldTheSameCells) {
   EXPECT_EQ(imgn.at("items").at("missing"), 1);
   EXPECT_EQ(imgn.at("model_sha256"), "0123456789abcdef0123");
   EXPECT_EQ(json.at("files").at(2).at("task"), "sanity");
+}
+
+std::vector<std::string> table_ids(const std::vector<ReportTable>& tables) {
+  std::vector<std::string> ids;
+  for (const ReportTable& table : tables) ids.push_back(table.id);
+  return ids;
+}
+
+TEST_F(ReportTest, AdversarialFilesGiveTables1And2And6To10FromOkRows) {
+  const auto inputs = load_report_inputs(
+      {write("imgn.h5", imgn_results()), write("dap1.h5", dap1_results()), write("dap2.h5", dap2_results())});
+  const auto tables = build_report_tables(inputs, {});
+  EXPECT_EQ(table_ids(tables), (std::vector<std::string>{"table1", "table2", "table3", "table4", "table6",
+                                                         "table7", "table8", "table9", "table10"}));
+
+  const ReportTable& table1 = table_with_title(tables, "Table 1: Channels with overestimated pixels (COP)");
+  EXPECT_EQ(table1.methods, (std::vector<std::string>{"grad_cam", "activation_cam"}));
+  ASSERT_EQ(table1.columns.size(), 1u);
+  EXPECT_EQ(table1.columns[0].heading, "COP ADV");
+  const ReportCell& cop = cell_of(table1, "grad_cam", "ADV", "cop");
+  EXPECT_DOUBLE_EQ(cop.value.mean, 4.0);  // {3, 5, 4}: the failed attack's 100 is left out
+  EXPECT_EQ(cop.value.n, 3u);
+  EXPECT_TRUE(cop.best);  // lower is better
+  EXPECT_DOUBLE_EQ(cell_of(table1, "activation_cam", "ADV", "cop").value.mean, 20.0);
+  EXPECT_FALSE(cell_of(table1, "activation_cam", "ADV", "cop").best);
+
+  const ReportTable& table2 = table_with_title(tables, "Table 2: Dependency on the activation tensor (DOA)");
+  // Method order: the DAP1 file's `methods` before the DAP2 file's; no activation_cam.
+  EXPECT_EQ(table2.methods, (std::vector<std::string>{"grad_cam", "pixab_cam@d11", "pixab_cam",
+                                                      "pixab_cam@p21", "pixab_cam@b12"}));
+  const MeanInterval doa = cell_of(table2, "grad_cam", "ADV", "doa").value;
+  EXPECT_NEAR(doa.mean, 0.4, 1e-6);
+  EXPECT_EQ(doa.n, 3u);
+  EXPECT_FALSE(cell_of(table2, "grad_cam", "ADV", "doa").best);  // higher is better: 0.83 beats 0.4
+  EXPECT_TRUE(cell_of(table2, "pixab_cam", "ADV", "doa").best);
+
+  const ReportTable& table6 = table_with_title(tables, "Table 6: DAP1 and DAP2");
+  std::vector<std::string> headings;
+  for (const ReportColumn& column : table6.columns) headings.push_back(column.heading);
+  EXPECT_EQ(headings, (std::vector<std::string>{"DAP1 PG (%) ADV", "DAP1 OL (%) ADV", "DAP2 PG (%) ADV",
+                                                "DAP2 OL (%) ADV"}));
+  EXPECT_EQ(table6.methods, (std::vector<std::string>{"grad_cam", "pixab_cam@d11", "activation_cam",
+                                                      "pixab_cam", "pixab_cam@p21", "pixab_cam@b12"}));
+  const MeanInterval pg1 = cell_of(table6, "grad_cam", "ADV", "dap1_pointing_game").value;
+  EXPECT_DOUBLE_EQ(pg1.mean, 100.0);  // 100 * mean {1, 1}
+  EXPECT_EQ(pg1.n, 2u);
+  const MeanInterval ol1 = cell_of(table6, "grad_cam", "ADV", "dap1_proportion").value;
+  EXPECT_DOUBLE_EQ(ol1.mean, 40.0);  // {30, 50}
+  EXPECT_EQ(ol1.n, 2u);
+  const MeanInterval pg2 = cell_of(table6, "grad_cam", "ADV", "dap2_pointing_game").value;
+  EXPECT_NEAR(pg2.mean, 100.0 / 3, 1e-12);  // 100 * mean {1, 0, 0}
+  EXPECT_EQ(pg2.n, 3u);
+  const MeanInterval ol2 = cell_of(table6, "grad_cam", "ADV", "dap2_proportion").value;
+  EXPECT_DOUBLE_EQ(ol2.mean, 50.0);  // {40, 60, NaN}
+  EXPECT_EQ(ol2.n, 2u);
+  EXPECT_EQ(cell_of(table6, "activation_cam", "ADV", "dap1_pointing_game").value.n, 0u);  // not in DAP1
+  EXPECT_DOUBLE_EQ(cell_of(table6, "activation_cam", "ADV", "dap2_pointing_game").value.mean, 0.0);
+
+  // Tables 7-10: one row each, the variant with that table's boxes and terms.
+  const std::vector<std::pair<std::string, std::string>> variant_of{{"Table 7", "pixab_cam@d11"},
+                                                                    {"Table 8", "pixab_cam@p21"},
+                                                                    {"Table 9", "pixab_cam@b12"},
+                                                                    {"Table 10", "pixab_cam"}};
+  for (const auto& [title, variant] : variant_of) {
+    const ReportTable& table = table_with_title(tables, title + ":");
+    EXPECT_EQ(table.methods, std::vector<std::string>{variant}) << title;
+    EXPECT_EQ(table.columns.size(), table6.columns.size()) << title;
+  }
+  const ReportTable& table7 =
+      table_with_title(tables, "Table 7: Pixab-CAM, each ablation box alone, deletion term");
+  const MeanInterval d_pg1 = cell_of(table7, "pixab_cam@d11", "ADV", "dap1_pointing_game").value;
+  EXPECT_DOUBLE_EQ(d_pg1.mean, 50.0);  // 100 * mean {0, 1}
+  EXPECT_EQ(d_pg1.n, 2u);
+  const MeanInterval d_ol1 = cell_of(table7, "pixab_cam@d11", "ADV", "dap1_proportion").value;
+  EXPECT_DOUBLE_EQ(d_ol1.mean, 20.0);  // {20, NaN}
+  EXPECT_EQ(d_ol1.n, 1u);
+  EXPECT_DOUBLE_EQ(cell_of(table7, "pixab_cam@d11", "ADV", "dap2_pointing_game").value.mean, 100.0);
+  const MeanInterval d_ol2 = cell_of(table7, "pixab_cam@d11", "ADV", "dap2_proportion").value;
+  EXPECT_DOUBLE_EQ(d_ol2.mean, 30.0);  // {20, 30, 40}
+  EXPECT_EQ(d_ol2.n, 3u);
+  EXPECT_NE(table7.note.find("pixab_cam@d11 1x1"), std::string::npos) << table7.note;
+  EXPECT_NE(table_with_title(tables, "Table 10:").note.find("pixab_cam 1x1,1x2"), std::string::npos);
+  // The same cell in Table 6 and Table 7: the keys differ by table, the mean does not.
+  EXPECT_DOUBLE_EQ(cell_of(table6, "pixab_cam@d11", "ADV", "dap2_proportion").value.mean, 30.0);
+
+  // The natural tables read the natural file only, though the DAP2 file has an average_drop too.
+  for (const ReportColumn& column : table_with_title(tables, "Table 3").columns)
+    EXPECT_EQ(column.dataset, "IMGN");
+}
+
+TEST_F(ReportTest, NaturalFilesNeverFeedTheAdversarialTables) {
+  ResultsData natural = imgn_results();
+  natural.text_attributes["pixab_variants"] = kPixabVariants;
+  natural.arrays["metrics/grad_cam/cop"] = column_of({1, 2, 3, 4});
+  natural.arrays["metrics/grad_cam/doa"] = column_of({1, 2, 3, 4});
+  natural.arrays["metrics/pixab_cam@d11/dap1_pointing_game"] = column_of({1, 1, 1, 1});
+  natural.arrays["metrics/pixab_cam@d11/dap2_proportion"] = column_of({1, 1, 1, 1});
+  const auto tables = build_report_tables(load_report_inputs({write("imgn.h5", natural)}), {});
+  EXPECT_EQ(table_ids(tables), (std::vector<std::string>{"table3", "table4"}));
+}
+
+TEST_F(ReportTest, AttackSuccessOfAdversarialFilesInMarkdownAndJson) {
+  const auto inputs = load_report_inputs(
+      {write("imgn.h5", imgn_results()), write("dap1.h5", dap1_results()), write("dap2.h5", dap2_results())});
+  const auto tables = build_report_tables(inputs, {});
+  std::ostringstream md;
+  write_report(inputs, tables, ReportFormat::kMarkdown, {}, md);
+  EXPECT_NE(md.str().find("| 2 ok, 1 attack_failed (3 total); attack success: 66.7% (2 of 3) |"),
+            std::string::npos)
+      << md.str();
+  EXPECT_NE(md.str().find("| 3 ok, 1 attack_failed (4 total); attack success: 75.0% (3 of 4) |"),
+            std::string::npos);
+  EXPECT_NE(md.str().find("| 3 ok, 1 missing (4 total) |"), std::string::npos);  // natural: unchanged
+  EXPECT_NE(md.str().find("## Table 6: DAP1 and DAP2"), std::string::npos);
+  EXPECT_NE(
+      md.str().find("| method | DAP1 PG (%) ADV | DAP1 OL (%) ADV | DAP2 PG (%) ADV | DAP2 OL (%) ADV |"),
+      std::string::npos);
+
+  std::ostringstream json_text;
+  write_report(inputs, tables, ReportFormat::kJson, {}, json_text);
+  const nlohmann::json files = nlohmann::json::parse(json_text.str()).at("files");
+  EXPECT_FALSE(files.at(0).contains("attack_success_rate"));
+  EXPECT_NEAR(files.at(1).at("attack_success_rate").get<double>(), 2.0 / 3, 1e-12);
+  EXPECT_DOUBLE_EQ(files.at(2).at("attack_success_rate").get<double>(), 0.75);
 }
 
 TEST_F(ReportTest, FilesWithoutTablesStillGetTheirSummary) {
