@@ -49,11 +49,13 @@ std::vector<FigurePanel> explanation_panels(const std::string& class_name, doubl
   return panels;
 }
 
+// `input_outlines`: boxes outlined on the input panel (an adversarial example's patches).
 void write_explanation_figure(const std::string& path, const cv::Mat& input_rgb,
                               const std::string& input_name, const std::string& class_name,
-                              double probability, const std::vector<MethodMap>& maps) {
+                              double probability, const std::vector<MethodMap>& maps,
+                              const std::vector<FigureOutline>& input_outlines = {}) {
   write_figure_png(path, draw_figure_row(input_rgb, {"input", input_name},
-                                         explanation_panels(class_name, probability, maps)));
+                                         explanation_panels(class_name, probability, maps), input_outlines));
 }
 
 // ---- explain
@@ -141,26 +143,34 @@ std::vector<std::string> methods_in_file_order(const ResultsData& data) {
   return methods;
 }
 
-// The file name of an item's figure: its id (an image path relative to the dataset root) without the image's
-// extension, with folders flattened so that every figure lands in `out`.
+// The file name of a row's figure: its id (an image path relative to the dataset root, "#t<k>" appended for
+// the k-th row of an item) without the image's extension, with folders flattened so that every figure lands
+// in `out` ("JPEGImages/x.jpg#t1" gives "JPEGImages_x_t1.png").
 std::string figure_file_name(const std::string& item_id) {
-  std::string name = std::filesystem::path(item_id).replace_extension().generic_string();
+  const std::size_t row_suffix = item_id.find('#');
+  std::string name =
+      std::filesystem::path(item_id.substr(0, row_suffix)).replace_extension().generic_string();
+  if (row_suffix != std::string::npos) name += "_" + item_id.substr(row_suffix + 1);
   std::replace(name.begin(), name.end(), '/', '_');
   return name + ".png";
 }
 
-// The array at `path`, checked to be `expected` (e.g. "[items, h, w]"): float32, `rank` dimensions, the first
-// one per item, the others at least `min_extent`. IoError naming the file and the path otherwise.
+// The array at `path`, checked to be `expected` (e.g. "[items, h, w]"): of `dtype`, `rank` dimensions, the
+// first one per item, the others at least `min_extent`. IoError naming the file and the path otherwise, or
+// when the file has no such array.
 const TypedArray& per_item_array(const ResultsData& data, const std::string& file, const std::string& path,
-                                 std::size_t rank, std::uint64_t min_extent, const std::string& expected) {
-  const TypedArray& array = data.arrays.at(path);
+                                 std::size_t rank, std::uint64_t min_extent, const std::string& expected,
+                                 DType dtype = DType::kFloat32) {
+  const auto found = data.arrays.find(path);
+  if (found == data.arrays.end()) throw IoError("results " + file + ": no " + path + " array");
+  const TypedArray& array = found->second;
   const auto& shape = array.shape;
   const bool fits =
-      array.dtype() == DType::kFloat32 && shape.size() == rank && shape[0] == data.items.size() &&
+      array.dtype() == dtype && shape.size() == rank && shape[0] == data.items.size() &&
       std::all_of(shape.begin() + 1, shape.end(), [&](std::uint64_t n) { return n >= min_extent; });
   if (!fits) {
     throw IoError("results " + file + ": " + path + " is not an " + expected + " array" +
-                  (array.dtype() == DType::kFloat32 ? "" : std::string(" of float32")));
+                  (array.dtype() == dtype ? "" : std::string(" of ") + dtype_name(dtype)));
   }
   return array;
 }
@@ -307,12 +317,87 @@ std::vector<FigureGridRow> sanity_grid(const ResultsData& data, const SanityArra
   return grid;
 }
 
+// ---- render: adversarial examples (dap1, dap2)
+
+// What an adversarial file's input panels are drawn from: the examples (uint8 [examples, h, w, 3], the rows
+// of one AE2 sharing theirs) and, per row, its example, its patches, and which of them is its region.
+const std::array<std::string, 5> kAdversarialArrays{"adversarial/image", "adversarial/image_index",
+                                                    "adversarial/patches", "adversarial/patch_count",
+                                                    "adversarial/region"};
+
+// Checks those arrays before anything is drawn: their shapes, and for every ok row its example, patch count
+// and region within range and its patches finite. Rows that failed (attack_failed) are not drawn, so their
+// fill values are not checked.
+void check_adversarial_arrays(const ResultsData& data, const std::string& file) {
+  const auto images = data.arrays.find("adversarial/image");
+  if (images == data.arrays.end()) throw IoError("results " + file + ": no adversarial/image array");
+  const std::vector<std::uint64_t>& image_shape = images->second.shape;
+  if (images->second.dtype() != DType::kUInt8 || image_shape.size() != 4 ||
+      std::count(image_shape.begin(), image_shape.end(), std::uint64_t{0}) > 0 || image_shape[3] != 3)
+    throw IoError("results " + file + ": adversarial/image is not a uint8 [examples, h, w, 3] array");
+  const TypedArray& patches = per_item_array(data, file, "adversarial/patches", 3, 0, "[items, patches, 4]");
+  if (patches.shape[2] != 4)
+    throw IoError("results " + file + ": adversarial/patches is not an [items, patches, 4] array");
+  const auto& example = per_item_array(data, file, "adversarial/image_index", 1, 1, "[items]", DType::kInt32)
+                            .as<std::int32_t>();
+  const auto& count = per_item_array(data, file, "adversarial/patch_count", 1, 1, "[items]", DType::kInt32)
+                          .as<std::int32_t>();
+  const auto& region =
+      per_item_array(data, file, "adversarial/region", 1, 1, "[items]", DType::kInt32).as<std::int32_t>();
+  const std::int64_t examples = static_cast<std::int64_t>(image_shape[0]);
+  const std::int64_t capacity = static_cast<std::int64_t>(patches.shape[1]);
+  for (std::size_t row = 0; row < data.items.size(); ++row) {
+    if (data.items[row].status != ItemStatus::kOk) continue;
+    const auto refuse = [&](const char* path, const std::string& why) {
+      throw IoError(
+          fmt::format("results {}: {} of row {} ({}) {}", file, path, row, data.items[row].id, why));
+    };
+    if (example[row] < 0 || example[row] >= examples)
+      refuse("adversarial/image_index",
+             fmt::format("is {}, not an example 0..{}", example[row], examples - 1));
+    if (count[row] < 0 || count[row] > capacity)
+      refuse("adversarial/patch_count", fmt::format("is {}, not 0..{}", count[row], capacity));
+    if (region[row] < -1 || region[row] >= count[row])
+      refuse("adversarial/region",
+             fmt::format("is {}, not -1 (every patch) or a patch 0..{}", region[row], count[row] - 1));
+    const float* boxes = patches.floats().data() + row * patches.row_size();
+    if (!std::all_of(boxes, boxes + 4 * count[row], [](float v) { return std::isfinite(v); }))
+      refuse("adversarial/patches", "has a patch that is not finite");
+  }
+}
+
+// A row's adversarial example: RGB at the model's input size, as the model saw it.
+cv::Mat adversarial_example(const ResultsData& data, std::size_t row) {
+  const TypedArray& images = data.arrays.at("adversarial/image");
+  const std::size_t example = data.arrays.at("adversarial/image_index").as<std::int32_t>()[row];
+  const std::uint8_t* pixels = images.as<std::uint8_t>().data() + example * images.row_size();
+  return cv::Mat(static_cast<int>(images.shape[1]), static_cast<int>(images.shape[2]), CV_8UC3,
+                 const_cast<std::uint8_t*>(pixels))
+      .clone();
+}
+
+// A row's patches as outlines: its region in the target colour (every patch for region -1, dap1's union),
+// the example's other patches in the other colour.
+std::vector<FigureOutline> patch_outlines(const ResultsData& data, std::size_t row) {
+  const TypedArray& patches = data.arrays.at("adversarial/patches");
+  const int count = data.arrays.at("adversarial/patch_count").as<std::int32_t>()[row];
+  const int region = data.arrays.at("adversarial/region").as<std::int32_t>()[row];
+  const float* box = patches.floats().data() + row * patches.row_size();
+  std::vector<FigureOutline> outlines;
+  for (int k = 0; k < count; ++k, box += 4) {
+    outlines.push_back({box[0], box[1], box[2], box[3],
+                        region < 0 || region == k ? kTargetPatchOutline : kOtherPatchOutline});
+  }
+  return outlines;
+}
+
 // ---- render
 
-// The arrays render draws or prints, for every method with maps: its maps, its deletion / insertion curves and
-// their AUC metrics, its sanity maps and scores. The others (other metrics, weights) are not read.
+// The arrays render draws or prints, for every method with maps: its maps, its deletion / insertion curves
+// and their AUC metrics, its sanity maps and scores; an adversarial file's examples and patches. The others
+// (other metrics, weights) are not read.
 ArraySelection rendered_arrays(const std::string& file) {
-  std::vector<std::string> paths;
+  std::vector<std::string> paths(kAdversarialArrays.begin(), kAdversarialArrays.end());
   for (const auto& [path, layout] : read_results_layout(file)) {
     if (path.rfind("maps/", 0) != 0) continue;
     const std::string method = path.substr(5);
@@ -346,6 +431,9 @@ int render(const RenderOptions& options) {
   const TaskInfo* task = find_task(text_attribute(data, "task"));
   const bool sanity_task = task && task->report == TaskReport::kSanity;
   const SanityArrays sanity = sanity_task ? sanity_arrays(data, options.results, methods) : SanityArrays{};
+  // An adversarial file's first panel is its example, with the patches, not the source image.
+  const bool adversarial_task = task && task->report == TaskReport::kAdversarial;
+  if (adversarial_task) check_adversarial_arrays(data, options.results);
 
   const std::filesystem::path out(options.out);
   for (const auto& [name, plot] : curve_plots) write_figure_png((out / name).string(), draw_curve_plot(plot));
@@ -356,11 +444,17 @@ int render(const RenderOptions& options) {
     if (options.items > 0 && selected == static_cast<std::size_t>(options.items)) break;
     ++selected;
     cv::Mat input_rgb;
-    try {
-      input_rgb = resize_to_input(read_image_rgb8(item.source).rgb, meta);
-    } catch (const ItemError& e) {  // a figure needs the image; the others can still be drawn
-      spdlog::warn("item {}: skipped, {}", item.id, e.what());
-      continue;
+    std::vector<FigureOutline> outlines;
+    if (adversarial_task) {
+      input_rgb = adversarial_example(data, row);
+      outlines = patch_outlines(data, row);
+    } else {
+      try {
+        input_rgb = resize_to_input(read_image_rgb8(item.source).rgb, meta);
+      } catch (const ItemError& e) {  // a figure needs the image; the others can still be drawn
+        spdlog::warn("item {}: skipped, {}", item.id, e.what());
+        continue;
+      }
     }
     if (sanity_task) {
       write_figure_png((out / ("sanity_" + figure_file_name(item.id))).string(),
@@ -371,7 +465,7 @@ int render(const RenderOptions& options) {
     std::vector<MethodMap> maps;
     for (const auto& id : methods) maps.emplace_back(id, map_at(data.arrays.at("maps/" + id), row));
     write_explanation_figure((out / figure_file_name(item.id)).string(), input_rgb, item.id,
-                             meta.class_name(item.target), item.target_prob, maps);
+                             meta.class_name(item.target), item.target_prob, maps, outlines);
     ++written;
   }
   spdlog::info(

@@ -69,9 +69,11 @@ void put_text_line(cv::Mat& canvas, const std::string& text, int left, int width
 }
 
 // Draws panel `index` of a row: its title strip, then `image_bgr` (input size) enlarged below it; an empty
-// `image_bgr` leaves the image part white (a grid row's title-only first column).
-void draw_panel(cv::Mat& row, int index, const cv::Mat& image_bgr, cv::Size input_size,
-                const std::vector<std::string>& title_lines, int strip_lines, const FigureLayout& layout) {
+// `image_bgr` leaves the image part white (a grid row's title-only first column). Returns the image part's
+// place in `row` (empty without an image).
+cv::Rect draw_panel(cv::Mat& row, int index, const cv::Mat& image_bgr, cv::Size input_size,
+                    const std::vector<std::string>& title_lines, int strip_lines,
+                    const FigureLayout& layout) {
   const cv::Size panel = figure_panel_size(input_size, strip_lines, layout);
   const int left = index * panel.width;
   const int text_width = panel.width - 2 * layout.margin;
@@ -81,12 +83,36 @@ void draw_panel(cv::Mat& row, int index, const cv::Mat& image_bgr, cv::Size inpu
     put_text_line(row, title_lines[line], left + layout.margin, text_width,
                   bottom - layout.title_line_height / 4, layout.font_scale);
   }
-  if (image_bgr.empty()) return;
+  if (image_bgr.empty()) return {};
   const int factor = enlargement(input_size, layout);
   cv::Mat enlarged;
   cv::resize(image_bgr, enlarged, cv::Size(), factor, factor, cv::INTER_NEAREST);
   const int top = layout.margin + strip_lines * layout.title_line_height;
-  enlarged.copyTo(row(cv::Rect(left + layout.margin, top, enlarged.cols, enlarged.rows)));
+  const cv::Rect image_part(left + layout.margin, top, enlarged.cols, enlarged.rows);
+  enlarged.copyTo(row(image_part));
+  return image_part;
+}
+
+// Outlines the boxes on an input panel's image part (the input enlarged `factor` times): bands of the
+// layout's thickness just inside each box's edges, clipped to the image.
+void draw_outlines(cv::Mat image_part, const std::vector<FigureOutline>& outlines, int factor,
+                   const FigureLayout& layout) {
+  const cv::Rect bounds(0, 0, image_part.cols, image_part.rows);
+  const auto figure_edge = [factor](float edge, int extent) {  // clamped first: no int overflow far outside
+    return static_cast<int>(std::lround(std::clamp(static_cast<double>(edge) * factor, -1.0, extent + 1.0)));
+  };
+  for (const FigureOutline& outline : outlines) {
+    const cv::Rect box(
+        cv::Point(figure_edge(outline.x1, bounds.width), figure_edge(outline.y1, bounds.height)),
+        cv::Point(figure_edge(outline.x2, bounds.width), figure_edge(outline.y2, bounds.height)));
+    const int t = std::min({layout.outline_thickness, box.width, box.height});
+    for (const cv::Rect& band :
+         {cv::Rect(box.x, box.y, box.width, t), cv::Rect(box.x, box.br().y - t, box.width, t),
+          cv::Rect(box.x, box.y, t, box.height), cv::Rect(box.br().x - t, box.y, t, box.height)}) {
+      const cv::Rect visible = band & bounds;
+      if (!visible.empty()) image_part(visible).setTo(outline.colour);
+    }
+  }
 }
 
 bool drawable(const cv::Mat& map) { return !map.empty() && cv::checkRange(map, /*quiet=*/true); }
@@ -100,14 +126,19 @@ cv::Size figure_panel_size(cv::Size input_size, int title_lines, const FigureLay
 }
 
 cv::Mat draw_figure_row(const cv::Mat& input_rgb, const std::vector<std::string>& input_title_lines,
-                        const std::vector<FigurePanel>& panels, const FigureLayout& layout) {
-  return draw_figure_grid(input_rgb, {{input_title_lines, panels}}, layout);
+                        const std::vector<FigurePanel>& panels,
+                        const std::vector<FigureOutline>& input_outlines, const FigureLayout& layout) {
+  return draw_figure_grid(input_rgb, {{input_title_lines, panels}}, input_outlines, layout);
 }
 
 cv::Mat draw_figure_grid(const cv::Mat& input_rgb, const std::vector<FigureGridRow>& rows,
-                         const FigureLayout& layout) {
+                         const std::vector<FigureOutline>& input_outlines, const FigureLayout& layout) {
   if (input_rgb.empty() || input_rgb.type() != CV_8UC3) throw Error("a figure expects an 8-bit RGB image");
   if (rows.empty()) throw Error("draw_figure_grid expects at least one row");
+  for (const FigureOutline& o : input_outlines) {
+    if (!std::isfinite(o.x1) || !std::isfinite(o.y1) || !std::isfinite(o.x2) || !std::isfinite(o.y2))
+      throw Error("a figure expects finite outline boxes");
+  }
   std::size_t columns = 0;
   for (const FigureGridRow& row : rows) {
     columns = std::max(columns, 1 + row.panels.size());
@@ -143,7 +174,9 @@ cv::Mat draw_figure_grid(const cv::Mat& input_rgb, const std::vector<FigureGridR
   cv::cvtColor(input_rgb, input_bgr, cv::COLOR_RGB2BGR);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     cv::Mat row = canvas.rowRange(static_cast<int>(r) * panel.height, static_cast<int>(r + 1) * panel.height);
-    draw_panel(row, 0, r == 0 ? input_bgr : cv::Mat(), input_rgb.size(), titles[r][0], strip, layout);
+    const cv::Rect input_part =
+        draw_panel(row, 0, r == 0 ? input_bgr : cv::Mat(), input_rgb.size(), titles[r][0], strip, layout);
+    if (r == 0) draw_outlines(row(input_part), input_outlines, enlargement(input_rgb.size(), layout), layout);
     const auto& panels = rows[r].panels;
     for (std::size_t i = 0; i < panels.size(); ++i) {
       const cv::Mat image = drawable(panels[i].map) ? overlay(input_bgr, panels[i].map, layout.map_weight)

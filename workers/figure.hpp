@@ -23,7 +23,20 @@ struct FigureLayout {
   int title_line_height = 20;  // pixels per title line
   double font_scale = 0.5;     // FONT_HERSHEY_SIMPLEX; shrunk where a line would not fit the panel
   double map_weight = 0.5;     // the colour map's share in the overlay; the image has the rest
+  int outline_thickness = 2;   // of the input panel's box outlines, in figure pixels
 };
+
+// A box outlined on the input panel (an adversarial patch): its pixel edges in input coordinates (a box of
+// the single pixel (x, y) is x, y, x + 1, y + 1) and its colour (BGR). The outline lies inside the box.
+struct FigureOutline {
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  cv::Scalar colour;
+};
+
+// The outline colours (BGR) of adversarial patches: the patch (or union of patches) a row explains, and the
+// example's other patches.
+inline const cv::Scalar kTargetPatchOutline{0, 0, 255};   // red
+inline const cv::Scalar kOtherPatchOutline{255, 255, 0};  // cyan
 
 // One panel's size (image part, margins, a title strip of `title_lines` lines); all panels of a row share it.
 cv::Size figure_panel_size(cv::Size input_size, int title_lines, const FigureLayout& layout = {});
@@ -34,9 +47,12 @@ cv::Size figure_panel_size(cv::Size input_size, int title_lines, const FigureLay
 // INTER_LINEAR, pixel centres aligned as in torch's interpolate with align_corners=false), coloured with
 // cv::COLORMAP_JET (0 blue, 1 red) and blended over the image. The composed panel is enlarged with
 // nearest-neighbour scaling, so that the pixels of small inputs stay visible. A map with NaN is a plain grey
-// panel titled "no map".
+// panel titled "no map". `input_outlines` are drawn on the input panel only, after its enlargement, so that
+// their edges fall on the boxes' pixel edges (Error for a box that is not finite).
 cv::Mat draw_figure_row(const cv::Mat& input_rgb, const std::vector<std::string>& input_title_lines,
-                        const std::vector<FigurePanel>& panels, const FigureLayout& layout = {});
+                        const std::vector<FigurePanel>& panels,
+                        const std::vector<FigureOutline>& input_outlines = {},
+                        const FigureLayout& layout = {});
 
 // One row of a grid: the title of its first column (e.g. a randomisation stage) and its method panels.
 struct FigureGridRow {
@@ -45,10 +61,11 @@ struct FigureGridRow {
 };
 
 // Draws rows as draw_figure_row does, stacked: (rows) x (1 + most panels of a row) panels of one size (every
-// row gets the title strip of the row with the most title lines). The first column shows `input_rgb` in the
-// first row only; further rows show just their title there, so the image is not repeated down the grid.
-// draw_figure_row is the one-row grid.
+// row gets the title strip of the row with the most title lines). The first column shows `input_rgb` (with
+// `input_outlines`) in the first row only; further rows show just their title there, so the image is not
+// repeated down the grid. draw_figure_row is the one-row grid.
 cv::Mat draw_figure_grid(const cv::Mat& input_rgb, const std::vector<FigureGridRow>& rows,
+                         const std::vector<FigureOutline>& input_outlines = {},
                          const FigureLayout& layout = {});
 
 // The second title line of a method panel: the target class and its probability, e.g. "Coat 0.93".

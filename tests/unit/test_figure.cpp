@@ -1,15 +1,18 @@
 // Figures drawn from synthetic inputs: row and sanity grid sizes, the overlay colours (jet: 1 red, 0 blue),
-// "no map", curve plots (where a known curve lands, legend order), the mean curve over usable items; and
-// `pixab render` on small results files written here (which figures, their sizes, shape errors).
+// "no map", box outlines on the input panel, curve plots (where a known curve lands, legend order), the mean
+// curve over usable items; and `pixab render` on small results files written here (which figures, their
+// sizes, an adversarial file's examples and patch outlines, shape errors).
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "io/error.hpp"
@@ -39,6 +42,18 @@ cv::Vec3b pixel_at_input(const cv::Mat& figure, int index, double x, double y, i
   const int top = row * panel.height + layout.margin + title_lines * layout.title_line_height;
   return figure.at<cv::Vec3b>(top + static_cast<int>(y * scale), left + static_cast<int>(x * scale));
 }
+
+// The BGR pixel at figure pixel `at` of the image part (the input, enlarged) of panel `index` of a one-row
+// figure.
+cv::Vec3b image_part_pixel(const cv::Mat& figure, cv::Size input_size, int index, cv::Point at,
+                           int title_lines = 2) {
+  const FigureLayout layout;
+  const cv::Size panel = figure_panel_size(input_size, title_lines, layout);
+  return figure.at<cv::Vec3b>(layout.margin + title_lines * layout.title_line_height + at.y,
+                              index * panel.width + layout.margin + at.x);
+}
+
+cv::Vec3b bgr(const cv::Scalar& colour) { return cv::Vec3b(cv::Vec3d(colour.val)); }
 
 TEST(Figure, RowIsPanelsTimesPanelWidth) {
   const cv::Mat figure = draw_figure_row(grey_input(), {"input", "demo_000000.png"},
@@ -104,6 +119,30 @@ TEST(Figure, CaptionAndPngFile) {
   ASSERT_FALSE(back.empty());
   EXPECT_EQ(back.size(), figure.size());
   EXPECT_EQ(cv::norm(back, figure, cv::NORM_INF), 0.0);  // PNG is lossless
+}
+
+TEST(Figure, OutlinesLieInsideTheBoxesOnTheInputPanelOnly) {
+  // 64 pixels are enlarged 3 times: the box's pixel edges 8 and 24 fall on figure pixels 24 and 72.
+  const std::vector<FigureOutline> outlines{{8, 8, 24, 24, kTargetPatchOutline},
+                                            {60, 2, 80, 6, kOtherPatchOutline}};  // past the right edge
+  const cv::Mat figure = draw_figure_row(grey_input(), {"input", "x"},
+                                         {panel_with(cv::Mat(8, 8, CV_32FC1, cv::Scalar(0.5f)))}, outlines);
+  const cv::Size input(kInputSize, kInputSize);
+  const cv::Vec3b red = bgr(kTargetPatchOutline);
+  for (const int edge : {24, 25, 70, 71}) {  // two figure pixels inside each edge
+    EXPECT_EQ(image_part_pixel(figure, input, 0, {edge, 48}), red) << edge;
+    EXPECT_EQ(image_part_pixel(figure, input, 0, {48, edge}), red) << edge;
+  }
+  for (const int beside : {23, 26, 69, 72})
+    EXPECT_EQ(image_part_pixel(figure, input, 0, {beside, 48}), kMidGrey);
+  EXPECT_EQ(image_part_pixel(figure, input, 0, {48, 48}), kMidGrey);
+  // The clipped box keeps its left edge and runs to the image's edge.
+  EXPECT_EQ(image_part_pixel(figure, input, 0, {180, 10}), bgr(kOtherPatchOutline));
+  EXPECT_EQ(image_part_pixel(figure, input, 0, {191, 6}), bgr(kOtherPatchOutline));
+  EXPECT_NE(image_part_pixel(figure, input, 1, {24, 48}), red);  // the method panels are not outlined
+
+  const std::vector<FigureOutline> not_finite{{std::nanf(""), 0, 1, 1, kTargetPatchOutline}};
+  EXPECT_THROW(draw_figure_row(grey_input(), {"input"}, {}, not_finite), Error);
 }
 
 // ---- sanity grids
@@ -355,6 +394,108 @@ TEST(Render, CurvesOfTheWrongShapeNameTheFileAndPath) {
     EXPECT_NE(std::string(e.what()).find("curves/grad_cam/insertion"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));  // checked before any figure is written
+}
+
+// ---- pixab render: adversarial files
+
+// 16x16 examples enlarged 12 times: patch A (2,2)-(6,6) has figure edges 24 and 72, patch B (9,8)-(14,13)
+// 108..168 across and 96..156 down.
+const cv::Point kInsideA(48, 48), kEdgeA(24, 48), kEdgeB(108, 120), kOutside(90, 180);
+const cv::Vec3b kExampleBgr(50, 100, 200);
+
+// A results file of task `task` explained by grad_cam, each example (16x16, RGB 200,100,50 and 20,40,60) with
+// patches A and B. dap2: rows ae_0#t0 (region A) and ae_0#t1 (region B) share example 0; dap1: row img_0
+// (region -1, both patches). Last, a row of example 1 whose attack failed (NaN maps). The rows' sources do
+// not exist: an adversarial figure is drawn from the file alone.
+ResultsData adversarial_results(const test::TempDir& dir, const std::string& task) {
+  ModelMeta meta;
+  meta.name = "tiny";
+  meta.input_height = meta.input_width = 16;
+  meta.mean = {0, 0, 0};
+  meta.std = {1, 1, 1};
+  meta.num_classes = 2;
+  meta.labels = {"Coat", "Bag"};
+  ResultsData data;
+  data.text_attributes = {{"model_meta", model_meta_to_json(meta)}, {"methods", "grad_cam"}, {"task", task}};
+  const bool dap2 = task == "dap2";
+  const std::vector<std::string> ids = dap2 ? Names{"AE2/ae_0#t0", "AE2/ae_0#t1", "AE2/ae_1#t0"}
+                                            : Names{"JPEGImages/img_0.png", "JPEGImages/img_1.png"};
+  const std::size_t rows = ids.size();
+  std::vector<std::int32_t> example, region;
+  std::vector<float> maps, patches;
+  for (std::size_t row = 0; row < rows; ++row) {
+    ItemRecord item;
+    item.id = ids[row];
+    item.source = dir.file("no_such_image.png");
+    const bool failed = row + 1 == rows;
+    item.status = failed ? ItemStatus::kAttackFailed : ItemStatus::kOk;
+    item.target = 1;
+    item.target_prob = failed ? 0.1f : 0.8f;
+    data.items.push_back(item);
+    example.push_back(failed ? 1 : 0);
+    region.push_back(dap2 ? static_cast<std::int32_t>(row % 2) : -1);
+    maps.insert(maps.end(), 16, failed ? kNaN : 0.5f);
+    patches.insert(patches.end(), {2, 2, 6, 6, 9, 8, 14, 13});
+  }
+  std::vector<std::uint8_t> pixels;
+  for (const cv::Scalar& rgb : {cv::Scalar(200, 100, 50), cv::Scalar(20, 40, 60)}) {
+    const cv::Mat image(16, 16, CV_8UC3, rgb);
+    pixels.insert(pixels.end(), image.datastart, image.dataend);
+  }
+  data.arrays["maps/grad_cam"] = {{rows, 4, 4}, maps};
+  data.arrays["adversarial/image"] = {{2, 16, 16, 3}, pixels};  // dap2: fewer examples than rows
+  data.arrays["adversarial/image_index"] = {{rows}, example};
+  data.arrays["adversarial/patches"] = {{rows, 2, 4}, patches};
+  data.arrays["adversarial/patch_count"] = {{rows}, std::vector<std::int32_t>(rows, 2)};
+  data.arrays["adversarial/region"] = {{rows}, region};
+  return data;
+}
+
+TEST(Render, Dap2RowsShowTheirExampleWithTheirRegionOutlined) {
+  const test::TempDir dir("render_dap2");
+  write_results_file(dir.file("results.h5"), adversarial_results(dir, "dap2"));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  // One figure per ok row, "#t<k>" kept as "_t<k>"; the failed attack has none.
+  EXPECT_EQ(sorted_file_names(dir.file("out")), (Names{"AE2_ae_0_t0.png", "AE2_ae_0_t1.png"}));
+  const cv::Size input(16, 16), panel = figure_panel_size(input, 2);
+  const cv::Vec3b red = bgr(kTargetPatchOutline), cyan = bgr(kOtherPatchOutline);
+  for (const auto& [name, edge_a, edge_b] :
+       {std::tuple{"AE2_ae_0_t0.png", red, cyan}, std::tuple{"AE2_ae_0_t1.png", cyan, red}}) {
+    const cv::Mat figure = cv::imread(dir.file("out/") + name, cv::IMREAD_COLOR);
+    ASSERT_EQ(figure.size(), cv::Size(2 * panel.width, panel.height)) << name;
+    EXPECT_EQ(image_part_pixel(figure, input, 0, kInsideA), kExampleBgr) << name;
+    EXPECT_EQ(image_part_pixel(figure, input, 0, kOutside), kExampleBgr) << name;
+    EXPECT_EQ(image_part_pixel(figure, input, 0, kEdgeA), edge_a) << name;
+    EXPECT_EQ(image_part_pixel(figure, input, 0, kEdgeB), edge_b) << name;
+    EXPECT_NE(image_part_pixel(figure, input, 1, kEdgeA), edge_a) << name;  // the map panel: no outline
+  }
+}
+
+TEST(Render, Dap1RowOutlinesEveryPatchAsItsRegion) {
+  const test::TempDir dir("render_dap1");
+  write_results_file(dir.file("results.h5"), adversarial_results(dir, "dap1"));
+  run_render(dir.file("results.h5"), dir.file("out"));
+  EXPECT_EQ(sorted_file_names(dir.file("out")), (Names{"JPEGImages_img_0.png"}));
+  const cv::Mat figure = cv::imread(dir.file("out/JPEGImages_img_0.png"), cv::IMREAD_COLOR);
+  const cv::Size input(16, 16);
+  EXPECT_EQ(image_part_pixel(figure, input, 0, kInsideA), kExampleBgr);
+  EXPECT_EQ(image_part_pixel(figure, input, 0, kEdgeA), bgr(kTargetPatchOutline));
+  EXPECT_EQ(image_part_pixel(figure, input, 0, kEdgeB), bgr(kTargetPatchOutline));
+}
+
+TEST(Render, AdversarialRowOutOfRangeNamesTheFileAndPath) {
+  const test::TempDir dir("render_dap_bad");
+  ResultsData data = adversarial_results(dir, "dap2");
+  data.arrays["adversarial/region"] = {{3}, std::vector<std::int32_t>{0, 2, 0}};  // row 1 has patches 0 and 1
+  write_results_file(dir.file("results.h5"), data);
+  try {
+    run_render(dir.file("results.h5"), dir.file("out"));
+    FAIL() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("adversarial/region of row 1 (AE2/ae_0#t1)"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
 }
 
 }  // namespace
