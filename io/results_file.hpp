@@ -16,7 +16,7 @@
 
 namespace pixab {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct ItemRecord {
   std::string id;      // stable, dataset-relative

@@ -61,6 +61,10 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--steps", o->bench.metrics.steps, "deletion / insertion steps")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--attack_steps", o->bench.attack_steps,
+                  "steps per example of the adversarial_attack row (the dap tasks' attack; 0: no such row)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--format", o->format, "markdown (a table) or json (one object keyed by method id)")
       ->check(CLI::IsMember({"markdown", "json"}))
       ->capture_default_str();

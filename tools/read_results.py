@@ -3,20 +3,25 @@
 
     tools/read_results.py results/imgn.h5 results/voc.h5 results/coco.h5 results/mod.h5
     tools/read_results.py results/*.h5 --format csv --dataframe results/items.csv
+    tools/read_results.py results/dap2.h5 --example "ae2_000042#t3" ae2_000042.png   # an adversarial example
 
 As a library (tools/ on sys.path):
 
-    from read_results import load_results, table3
+    from read_results import load_results, table3, write_example_png
     df = load_results(["results/imgn.h5"])       # one row per item and method, metrics as columns
     print(table3(df))                            # long format: table, dataset, method, metric, mean, n
+    write_example_png("results/dap1.h5", 0, "row0.png")   # row 0's adversarial example, lossless
 
-Only /items and /metrics are read (the maps are never loaded). Table 3's means are those of `pixab report`: ok items
-(status 0), NaN values left out, IIC as a percentage (100 x the mean of its 0/1 values).
+Only /items and /metrics are read (the maps are never loaded); an example reads one row of /adversarial/image.
+Table 3's means are those of `pixab report`: ok items (status 0), NaN values left out, IIC as a percentage
+(100 x the mean of its 0/1 values).
 """
 
 import argparse
 import os
+import struct
 import sys
+import zlib
 
 import h5py
 import numpy as np
@@ -149,13 +154,91 @@ def table3_text(cells):
             + table.to_string())
 
 
+def find_row(file, row):
+    """The 0-based row number of `row`: a row number (int), or an item id (str, e.g. "ae2_000042#t3"), or a
+    string of digits that is no item's id (a row number, as the command line gives it)."""
+    ids = file["items/id"].asstr()[()]
+    if isinstance(row, str):
+        matches = np.flatnonzero(ids == row)
+        if len(matches) > 0:
+            return int(matches[0])
+        if not row.isdigit():
+            raise KeyError(f"{file.filename}: no row with id '{row}'")
+        row = int(row)
+    if not 0 <= row < len(ids):
+        raise IndexError(f"{file.filename}: row {row} is outside 0..{len(ids) - 1}")
+    return int(row)
+
+
+def adversarial_example(path, row):
+    """A dap1/dap2 row's adversarial example, exactly the 8-bit pixels the model saw, as (rgb, row number, example
+    index): rgb is uint8 [H, W, 3] at model-input size, /adversarial/image[/adversarial/image_index[row]] (the rows
+    of one AE2 share it). `row`: a row number or an item id (find_row). ValueError for a file without adversarial
+    examples or a row that has none (image_index -1: its item could not be read)."""
+    with h5py.File(path, "r") as file:
+        if "adversarial/image" not in file or "adversarial/image_index" not in file:
+            raise ValueError(f"{path}: no /adversarial/image (task {text_attribute(file, 'task') or 'natural'}): "
+                             f"only dap1 and dap2 files hold adversarial examples")
+        number = find_row(file, row)
+        index = int(file["adversarial/image_index"][number])
+        images = file["adversarial/image"]
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] != 3:
+            raise ValueError(f"{path}: /adversarial/image is {images.dtype} {images.shape}, expected uint8 "
+                             f"[examples, H, W, 3]")
+        if not 0 <= index < images.shape[0]:
+            status = int(file["items/status"][number])
+            raise ValueError(f"{path}: row {number} has no adversarial example (image_index {index}, status "
+                             f"{STATUS_NAMES[status] if 0 <= status < len(STATUS_NAMES) else status})")
+        return images[index], number, index  # one row: h5py reads only its chunk
+
+
+def png_bytes(rgb):
+    """An 8-bit RGB PNG of a uint8 [H, W, 3] array: lossless, no gamma or colour-profile chunk, so every reader
+    gets these exact values back. Pure Python (zlib), no imaging library needed."""
+    rgb = np.ascontiguousarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise ValueError(f"png_bytes: expected uint8 [H, W, 3], got {rgb.dtype} {rgb.shape}")
+    height, width = rgb.shape[:2]
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # Filter type 0 (none) on every scanline: a 0 byte, then the row's R, G, B bytes.
+    scanlines = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, width * 3)], axis=1)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit, colour type 2 (RGB), no interlace
+    pixels = zlib.compress(scanlines.tobytes(), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def write_example_png(path, row, out):
+    """Writes a dap1/dap2 row's adversarial example (`adversarial_example`) to the file `out` as a PNG, pixel for
+    pixel: no outline, no scaling. Returns what adversarial_example returns."""
+    example = adversarial_example(path, row)
+    with open(out, "wb") as png:
+        png.write(png_bytes(example[0]))
+    return example
+
+
+def write_examples(path, requests):
+    """The --example option: (row, PNG path) pairs of one file, each row an item id or a row number."""
+    for row, out in requests:
+        rgb, number, index = write_example_png(path, row, out)
+        print(f"{out}: row {number}, example {index}, {rgb.shape[1]}x{rgb.shape[0]}")
+
+
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE", help="pixab results files (HDF5), one per dataset")
     parser.add_argument("--format", choices=["text", "csv"], default="text",
                         help="text: the paper's layout; csv: one row per cell, full precision")
     parser.add_argument("--dataframe", metavar="PATH", help="also write the whole DataFrame as CSV")
-    return parser.parse_args(argv)
+    parser.add_argument("--example", nargs=2, action="append", metavar=("ROW", "PNG"),
+                        help="dap1/dap2 file: write ROW's adversarial example (an item id, or a 0-based row number) "
+                             "to PNG, losslessly, instead of the table; repeatable; one FILE only")
+    args = parser.parse_args(argv)
+    if args.example and len(args.files) != 1:
+        parser.error("--example takes exactly one FILE")
+    return args
 
 
 def main(argv):
@@ -163,6 +246,12 @@ def main(argv):
     missing = [path for path in args.files if not os.path.isfile(path)]
     if missing:
         sys.exit(f"read_results: no such file: {', '.join(missing)}")
+    if args.example:
+        try:
+            write_examples(args.files[0], args.example)
+        except (KeyError, IndexError, ValueError, OSError) as error:
+            sys.exit(f"read_results: {error.args[0] if isinstance(error, KeyError) else error}")
+        return
     frame = load_results(args.files)
     if args.dataframe:
         frame.to_csv(args.dataframe, index=False)

@@ -16,7 +16,7 @@ import sys
 import h5py
 import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUS_NAMES = {
     0: "ok",
     1: "missing",

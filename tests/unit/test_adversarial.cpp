@@ -313,6 +313,29 @@ TEST_F(Dap2Task, AStoredExampleReloadedGivesTheSameLogitsAndMaps) {
   }
 }
 
+// dap1 on black images (the canvases): every patch of an AE1 is attacked towards the one target class t, so
+// Grad-CAM's map (channel t) is non-zero on the patches only: the region is their union, a hit and 100%.
+TEST_F(Dap2Task, Dap1RegionIsTheUnionOfThePatches) {
+  options_.task = "dap1";
+  options_.task_settings.adversarial.kmax = 4;
+  const ProcessedItems out = ItemProcessor(model_, *dataset_, options_).process(dataset_->items());
+  ASSERT_EQ(out.records.size(), 4u);
+  const auto& counts = out.arrays.at("adversarial/patch_count").as<std::int32_t>();
+  const auto& region = out.arrays.at("adversarial/region").as<std::int32_t>();
+  const auto& pg = out.arrays.at("metrics/grad_cam/dap1_pointing_game").floats();
+  const auto& share = out.arrays.at("metrics/grad_cam/dap1_proportion").floats();
+  int explained = 0;
+  for (std::size_t row = 0; row < 4; ++row) {
+    EXPECT_EQ(region[row], -1);
+    if (out.records[row].status != ItemStatus::kOk) continue;
+    ++explained;
+    EXPECT_EQ(static_cast<int>(out.records[row].boxes.size()), counts[row]);
+    EXPECT_EQ(pg[row], 1.0f);
+    EXPECT_FLOAT_EQ(share[row], 100.0f);
+  }
+  EXPECT_GT(explained, 0);
+}
+
 TEST(AdversarialTask, MorePatchesThanDistinctClassesIsRefused) {
   const Model model = linear_model("dap2-classes", 300);  // 3 classes: at most 2 others than the canvas's top-1
   TaskSettings settings;

@@ -103,7 +103,7 @@ TEST_F(Bench, JsonIsKeyedByMethodWithTheRequiredFields) {
       EXPECT_TRUE(json[id].contains(key)) << id << " lacks " << key;
     }
   }
-  EXPECT_EQ(json.size(), 3u);
+  EXPECT_EQ(json.size(), 4u);  // and adversarial_attack
   EXPECT_DOUBLE_EQ(json["ablation_cam"]["passes"].get<double>(), 2 + kChannels);
   EXPECT_DOUBLE_EQ(json["ablation_cam"]["pass_breakdown"]["head"].get<double>(), 1 + kChannels);
 }
@@ -129,6 +129,19 @@ TEST_F(Bench, MetricsRowAddsTheMetricForwardPasses) {
   EXPECT_GT(report.whole_image_metrics.ms_per_image, 0);
   options_.metrics.metrics.clear();
   EXPECT_TRUE(run_bench(*model_, options_).whole_image_metrics.id.empty());
+}
+
+TEST_F(Bench, AttackRowIsItsStepsForwardAndBackwardAndTheLastCheck) {
+  options_.methods = {"activation_cam"};
+  options_.attack_steps = 3;
+  const BenchReport report = run_bench(*model_, options_);
+  EXPECT_EQ(report.adversarial_attack.id, "adversarial_attack");
+  expect_passes(report.adversarial_attack, 0, 0, 3 + 1, 3);
+  EXPECT_GT(report.adversarial_attack.ms_per_image, 0);
+  EXPECT_GT(report.adversarial_attack.limit_ms, 0);
+  EXPECT_NE(bench_markdown(report, *model_).find("| adversarial_attack | "), std::string::npos);
+  options_.attack_steps = 0;
+  EXPECT_TRUE(run_bench(*model_, options_).adversarial_attack.id.empty());
 }
 
 TEST_F(Bench, MethodsBeyondThePaperMakeNoPassOfTheirOwn) {

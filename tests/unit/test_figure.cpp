@@ -301,9 +301,8 @@ TEST(MeanCurve, NoUsableRowGivesNoCurve) {
 
 // ---- pixab render
 
-// A results file of three 16x16 images (the last one failed) explained by two methods, with deletion and
-// insertion curves of 5 points; `sanity`: a sanity-task file with 2 randomisation stages.
-ResultsData small_results(const test::TempDir& dir, bool sanity) {
+// The model of the hand-made results files: 16x16 inputs, no normalisation, classes Coat and Bag.
+ModelMeta tiny_meta() {
   ModelMeta meta;
   meta.name = "tiny";
   meta.input_height = meta.input_width = 16;
@@ -311,6 +310,13 @@ ResultsData small_results(const test::TempDir& dir, bool sanity) {
   meta.std = {1, 1, 1};
   meta.num_classes = 2;
   meta.labels = {"Coat", "Bag"};
+  return meta;
+}
+
+// A results file of three 16x16 images (the last one failed) explained by two methods, with deletion and
+// insertion curves of 5 points; `sanity`: a sanity-task file with 2 randomisation stages.
+ResultsData small_results(const test::TempDir& dir, bool sanity) {
+  const ModelMeta meta = tiny_meta();
   ResultsData data;
   data.text_attributes = {{"model_meta", model_meta_to_json(meta)},
                           {"methods", "pixab_cam,grad_cam"},
@@ -408,13 +414,7 @@ const cv::Vec3b kExampleBgr(50, 100, 200);
 // (region -1, both patches). Last, a row of example 1 whose attack failed (NaN maps). The rows' sources do
 // not exist: an adversarial figure is drawn from the file alone.
 ResultsData adversarial_results(const test::TempDir& dir, const std::string& task) {
-  ModelMeta meta;
-  meta.name = "tiny";
-  meta.input_height = meta.input_width = 16;
-  meta.mean = {0, 0, 0};
-  meta.std = {1, 1, 1};
-  meta.num_classes = 2;
-  meta.labels = {"Coat", "Bag"};
+  const ModelMeta meta = tiny_meta();
   ResultsData data;
   data.text_attributes = {{"model_meta", model_meta_to_json(meta)}, {"methods", "grad_cam"}, {"task", task}};
   const bool dap2 = task == "dap2";

@@ -25,6 +25,7 @@ struct BenchOptions {
   std::uint64_t seed = 0;            // of the synthetic inputs
   CamSettings cams;                  // the batch sizes of the methods' chunked passes
   MetricSettings metrics;            // empty metrics list: no whole_image_metrics row
+  int attack_steps = 20;             // steps of the adversarial_attack row (0: no such row)
 };
 
 // Model passes per image, by kind: rows through `features`, through `head` (with or without a graph), through
@@ -53,6 +54,9 @@ struct BenchReport {
   // whole_image plus every metric of every method (MetricEvaluator) vs those passes plus the metric passes;
   // absent (empty id) without metrics
   BenchRow whole_image_metrics;
+  // The adversarial tasks' targeted attack (one patch of 20% of each side, attack_steps steps per example) vs
+  // its forward and backward passes alone; absent (empty id) with attack_steps = 0
+  BenchRow adversarial_attack;
   int images = 0, batch_size = 0, warmup = 0, threads = 0;
   // false where the kernel does not let a process reset its peak RSS: then peak_rss_mb is the process's peak
   // so far, monotone over the rows in their order.

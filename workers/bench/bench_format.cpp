@@ -46,6 +46,7 @@ std::string bench_markdown(const BenchReport& report, const Model& model) {
   for (const BenchRow& row : report.methods) write_row(row);
   write_row(report.whole_image);
   if (!report.whole_image_metrics.id.empty()) write_row(report.whole_image_metrics);
+  if (!report.adversarial_attack.id.empty()) write_row(report.adversarial_attack);
   return out.str();
 }
 
@@ -66,8 +67,9 @@ nlohmann::json bench_json(const BenchReport& report) {
   nlohmann::json out = nlohmann::json::object();
   for (const BenchRow& row : report.methods) out[row.id] = entry(row);
   out[report.whole_image.id] = entry(report.whole_image);
-  if (!report.whole_image_metrics.id.empty())
-    out[report.whole_image_metrics.id] = entry(report.whole_image_metrics);
+  for (const BenchRow* row : {&report.whole_image_metrics, &report.adversarial_attack}) {
+    if (!row->id.empty()) out[row->id] = entry(*row);
+  }
   return out;
 }
 

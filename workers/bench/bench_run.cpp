@@ -12,6 +12,8 @@
 #include "io/error.hpp"
 #include "io/process_status.hpp"
 #include "workers/bench/bench.hpp"
+#include "workers/adversarial/attack.hpp"
+#include "workers/adversarial/patches.hpp"
 #include "workers/bench/pass_replay.hpp"
 #include "workers/cams/cam_method.hpp"
 #include "workers/metrics/metric_evaluator.hpp"
@@ -164,6 +166,28 @@ BenchReport run_bench(const Model& model, const BenchOptions& options) {
                     settings.full_batch_size});
     report.whole_image_metrics = measure(
         "whole_image_metrics", model, [&](const torch::Tensor& x) { run_methods(model, all, x, &evaluator); },
+        plan, batches, options, report.peak_rss_per_method);
+  }
+  if (options.attack_steps > 0) {
+    // A centred patch of 20% of each side, towards class 0 with a confidence no example reaches, so that every
+    // example takes exactly attack_steps steps: a forward and a backward pass each, and the final check.
+    const ModelMeta& meta = model.meta();
+    const int side_h = std::max(1, meta.input_height / 5), side_w = std::max(1, meta.input_width / 5);
+    const int top = (meta.input_height - side_h) / 2, left = (meta.input_width - side_w) / 2;
+    const torch::Tensor masks = patch_masks({PatchRect{left, top, left + side_w, top + side_h}}, meta.input_height,
+                                            meta.input_width)
+                                    .expand({options.batch_size, 1, -1, -1})
+                                    .to(model.device());
+    const AttackSettings settings{2, 2.0, options.attack_steps};
+    PassPlan plan(static_cast<std::size_t>(options.attack_steps),
+                  {PassKind::kForwardWithBackward, RowContent::kInputs, options.batch_size, options.batch_size});
+    plan.push_back({PassKind::kForward, RowContent::kInputs, options.batch_size, options.batch_size});
+    report.adversarial_attack = measure(
+        "adversarial_attack", model,
+        [&](const torch::Tensor& x) {
+          targeted_attack(model, model_input_to_levels(x, meta), masks,
+                          torch::zeros({x.size(0)}, x.options().dtype(torch::kLong)), settings);
+        },
         plan, batches, options, report.peak_rss_per_method);
   }
   if (!report.peak_rss_per_method) {

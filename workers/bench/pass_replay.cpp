@@ -40,6 +40,9 @@ PassCounts count_passes(const PassPlan& plan, int64_t images) {
       case PassKind::kHead:
         counts.head += per_image;
         break;
+      case PassKind::kForwardWithBackward:
+        counts.backward += per_image;
+        [[fallthrough]];
       case PassKind::kForward:
         counts.forward += per_image;
         break;
@@ -98,8 +101,9 @@ double time_passes(const Model& model, const PassPlan& plan, const torch::Tensor
   torch::Tensor activations;
   double ms = 0;
   for (const PassStep& step : plan) {
-    TORCH_CHECK(step.kind == PassKind::kFeatures || activations.defined(),
-                "bench: a plan starts with features");
+    const bool reads_inputs_only = step.content == RowContent::kInputs || step.content == RowContent::kPixelsMasked;
+    TORCH_CHECK(step.kind == PassKind::kFeatures || reads_inputs_only || activations.defined(),
+                "bench: a plan reading activations starts with features");
     for (int64_t first = 0; first < step.rows; first += step.chunk) {
       const int64_t count = std::min(step.chunk, step.rows - first);
       torch::NoGradGuard no_grad;
@@ -115,11 +119,15 @@ double time_passes(const Model& model, const PassPlan& plan, const torch::Tensor
           ms += elapsed_ms(device, [&] { model.forward(input); });
           break;
         case PassKind::kHeadWithBackward:
+        case PassKind::kForwardWithBackward:
         case PassKind::kBackward: {
           const auto tracked = input.detach().requires_grad_(true);
           torch::AutoGradMode enable_grad(true);
           // Class 0 for every row: any class costs the same backward pass.
-          if (step.kind == PassKind::kHeadWithBackward) {
+          if (step.kind == PassKind::kForwardWithBackward) {
+            ms += elapsed_ms(
+                device, [&] { torch::autograd::grad({model.forward(tracked).select(1, 0).sum()}, {tracked}); });
+          } else if (step.kind == PassKind::kHeadWithBackward) {
             ms += elapsed_ms(
                 device, [&] { torch::autograd::grad({model.head(tracked).select(1, 0).sum()}, {tracked}); });
           } else {  // the head pass is the CamBatch's, timed in its own step: only the backward here

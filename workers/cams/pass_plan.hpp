@@ -15,6 +15,7 @@ enum class PassKind {
   kHeadWithBackward,  // rows through head keeping the graph, and one backward pass through it
   kForward,           // rows through the whole network
   kBackward,          // one more backward pass through the graph a kHeadWithBackward kept
+  kForwardWithBackward,  // rows through the whole network keeping the graph, and a backward pass to the input
 };
 
 // What the rows of a pass hold. The limit feeds the model the values the method feeds it: a forward pass over

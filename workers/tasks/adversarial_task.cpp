@@ -41,12 +41,14 @@ AdversarialTask::AdversarialTask(AdversarialKind kind, const Model& model, const
   kmin_ = settings_.kmin > 0 ? settings_.kmin : task_kmin;
   attack_ = {alpha_levels(settings_.alpha), settings_.confidence, settings_.max_iters};
   const int classes = model_.meta().num_classes;
-  const int targets_needed = kind_ == AdversarialKind::kAe1 ? 1 : settings_.kmax;
-  if (targets_needed > classes - 1)
+  if (kind_ == AdversarialKind::kAe1 && classes < 2)
+    throw ConfigError(fmt::format("task dap1: model {} has {} class; an attack needs a class other than the "
+                                  "clean top-1", model_.path(), classes));
+  if (kind_ == AdversarialKind::kAe2 && settings_.kmax > classes - 1)
     throw ConfigError(fmt::format(
-        "task {}: {} distinct target classes other than the clean top-1 are needed (adversarial.kmax = {}), but "
-        "model {} has {} classes; lower adversarial.kmax",
-        name(), targets_needed, settings_.kmax, model_.path(), classes));
+        "task dap2: adversarial.kmax = {} patches need as many distinct classes other than the empty canvas's "
+        "top-1, but model {} has {} classes; lower adversarial.kmax",
+        settings_.kmax, model_.path(), classes));
 }
 
 AdversarialTask::Layout AdversarialTask::layout_of(const std::string& item_id) const {
@@ -100,126 +102,152 @@ void AdversarialTask::declare_arrays(const std::vector<std::string>& method_ids,
   }
 }
 
-TaskBatch AdversarialTask::prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const {
-  const ModelMeta& meta = model_.meta();
-  const auto rows_count = static_cast<int64_t>(rows.size());
-  const int64_t height = inputs.size(2), width = inputs.size(3), max_patches = settings_.kmax;
-  const torch::Tensor levels = model_input_to_levels(inputs, meta);
-  torch::Tensor clean_top1;
-  {
-    torch::NoGradGuard no_grad;
-    clean_top1 = model_.forward(inputs).argmax(1).cpu();
+// A batch's rows as the attacks fill them: each row's example, target, region, refusal and figures.
+struct AdversarialTask::BatchRows {
+  BatchRows(const std::vector<const TaskRow*>& rows, const torch::Tensor& levels, int64_t max_patches)
+      : examples(rows.size()),
+        targets(rows.size(), -1),
+        patch_boxes(torch::full({static_cast<int64_t>(rows.size()), max_patches, 4}, kNaN)),
+        patch_count(torch::zeros({static_cast<int64_t>(rows.size())}, torch::kInt)),
+        patch_classes(torch::full({static_cast<int64_t>(rows.size()), max_patches}, -1, torch::kInt)),
+        iterations(torch::full({static_cast<int64_t>(rows.size())}, -1, torch::kInt)),
+        attack_prob(torch::full({static_cast<int64_t>(rows.size())}, kNaN)),
+        region(torch::full({static_cast<int64_t>(rows.size())}, -1, torch::kInt)),
+        image_index(torch::empty({static_cast<int64_t>(rows.size())}, torch::kInt)) {
+    regions.resize(rows.size());
+    failures.resize(rows.size());
+    // A row that is not attacked (its patches cannot be placed) keeps its clean input.
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+      examples[b] = levels[static_cast<int64_t>(b)];
+      image_index[static_cast<int64_t>(b)] = static_cast<int>(rows[b]->item_index);
+    }
   }
 
-  // Each row's example and figures, filled below; a row whose patches cannot be placed keeps its clean input.
-  std::vector<torch::Tensor> examples(rows.size());
-  std::vector<std::int64_t> targets(rows.size(), -1);
-  torch::Tensor patch_boxes = torch::full({rows_count, max_patches, 4}, kNaN);
-  torch::Tensor patch_count = torch::zeros({rows_count}, torch::kInt);
-  torch::Tensor patch_classes = torch::full({rows_count, max_patches}, -1, torch::kInt);
-  torch::Tensor iterations = torch::full({rows_count}, -1, torch::kInt);
-  torch::Tensor attack_prob = torch::full({rows_count}, kNaN);
-  torch::Tensor region = torch::full({rows_count}, -1, torch::kInt);
-  torch::Tensor image_index = torch::empty({rows_count}, torch::kInt);
-  TaskBatch out;
-  out.regions.resize(rows.size());
-  out.failures.resize(rows.size());
-  const auto fail = [&](std::size_t b, const std::string& message) {
-    out.failures[b] = RowFailure{ItemStatus::kAttackFailed, message};
-  };
-  const auto record_layout = [&](int64_t b, const std::vector<PatchRect>& patches, const std::vector<std::int64_t>& classes) {
+  // The row's patches and their classes (one class for all of them: AE1's target).
+  void record_layout(std::size_t row, const std::vector<PatchRect>& patches, const std::vector<std::int64_t>& classes) {
+    const auto b = static_cast<int64_t>(row);
     patch_count[b] = static_cast<int>(patches.size());
     for (std::size_t p = 0; p < patches.size(); ++p) {
       const Box box = patches[p].box();
       patch_boxes[b][static_cast<int64_t>(p)] = torch::tensor({box.x1, box.y1, box.x2, box.y2});
       patch_classes[b][static_cast<int64_t>(p)] = static_cast<int>(classes[classes.size() == 1 ? 0 : p]);
     }
-  };
-
-  for (std::size_t b = 0; b < rows.size(); ++b) {
-    examples[b] = levels[static_cast<int64_t>(b)];
-    image_index[static_cast<int64_t>(b)] = static_cast<int>(rows[b]->item_index);
   }
+  void record_attack(std::size_t row, const Examples& attacked, std::size_t example) {
+    iterations[static_cast<int64_t>(row)] = attacked.iterations[example];
+    attack_prob[static_cast<int64_t>(row)] = attacked.target_prob[example];
+    if (!attacked.failure[example].empty()) fail(row, attacked.failure[example]);
+  }
+  void fail(std::size_t row, const std::string& message) {
+    failures[row] = RowFailure{ItemStatus::kAttackFailed, message};
+  }
+
+  TaskBatch finish(const ModelMeta& meta) {
+    const torch::Tensor example_levels = torch::stack(examples);
+    TaskBatch out;
+    out.inputs = levels_to_model_input(example_levels, meta);
+    out.targets = torch::tensor(targets, torch::kLong);
+    out.regions = std::move(regions);
+    out.failures = std::move(failures);
+    out.arrays = {{"adversarial/patches", patch_boxes},
+                  {"adversarial/patch_count", patch_count},
+                  {"adversarial/patch_classes", patch_classes},
+                  {"adversarial/attack_iters", iterations},
+                  {"adversarial/attack_prob", attack_prob},
+                  {"adversarial/region", region},
+                  {"adversarial/image", example_levels.permute({0, 2, 3, 1}).to(torch::kUInt8)},
+                  {"adversarial/image_index", image_index}};
+    return out;
+  }
+
+  std::vector<torch::Tensor> examples;  // [C,H,W] levels per row
+  std::vector<std::int64_t> targets;
+  std::vector<std::optional<std::vector<Box>>> regions;
+  std::vector<std::optional<RowFailure>> failures;
+  torch::Tensor patch_boxes, patch_count, patch_classes, iterations, attack_prob, region, image_index;
+};
+
+TaskBatch AdversarialTask::prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const {
+  const torch::Tensor levels = model_input_to_levels(inputs, model_.meta());
+  torch::Tensor clean_top1;
+  {
+    torch::NoGradGuard no_grad;
+    clean_top1 = model_.forward(inputs).argmax(1).cpu();
+  }
+  BatchRows batch(rows, levels, settings_.kmax);
   if (kind_ == AdversarialKind::kAe1) {
-    // All images of the batch are attacked together; an image whose patches cannot be placed is left out.
-    std::vector<int64_t> attacked;
-    std::vector<torch::Tensor> masks;
-    for (std::size_t b = 0; b < rows.size(); ++b) {
-      const auto i = static_cast<int64_t>(b);
-      try {
-        Layout layout = layout_of(rows[b]->item.id);
-        targets[b] = draw_targets(layout.rng, clean_top1[i].item<int64_t>(), 1).front();
-        record_layout(i, layout.patches, {targets[b]});
-        for (const PatchRect& patch : layout.patches) out.regions[b].emplace().push_back(patch.box());
-        masks.push_back(patch_masks(layout.patches, static_cast<int>(height), static_cast<int>(width)).amax(0));
-        attacked.push_back(i);
-      } catch (const ItemError& e) {
-        fail(b, e.what());
-      }
-    }
-    if (!attacked.empty()) {
-      const auto device = inputs.device();
-      const torch::Tensor index = torch::tensor(attacked, torch::kLong).to(device);
-      std::vector<std::int64_t> attacked_targets;
-      for (const int64_t i : attacked) attacked_targets.push_back(targets[static_cast<std::size_t>(i)]);
-      const Examples ae1 = make_ae1(model_, levels.index_select(0, index), torch::stack(masks).to(device),
-                                    torch::tensor(attacked_targets, torch::kLong).to(device), attack_);
-      for (std::size_t r = 0; r < attacked.size(); ++r) {
-        const int64_t i = attacked[r];
-        examples[static_cast<std::size_t>(i)] = ae1.levels[static_cast<int64_t>(r)];
-        iterations[i] = ae1.iterations[r];
-        attack_prob[i] = ae1.target_prob[r];
-        if (!ae1.failure[r].empty()) fail(static_cast<std::size_t>(i), ae1.failure[r]);
-      }
-    }
+    make_ae1_rows(rows, levels, clean_top1, batch);
   } else {
-    // Each AE2 is made once for its rows in the batch, its k patches attacked as one batch of k canvases.
-    for (std::size_t first = 0; first < rows.size();) {
-      std::size_t end = first;
-      while (end < rows.size() && rows[end]->item.id == rows[first]->item.id) ++end;
-      try {
-        Layout layout = layout_of(rows[first]->item.id);
-        const int count = static_cast<int>(layout.patches.size());
-        const std::vector<std::int64_t> classes =
-            draw_targets(layout.rng, clean_top1[static_cast<int64_t>(first)].item<int64_t>(), count);
-        const auto device = inputs.device();
-        const Examples patches =
-            make_ae2_patches(model_, patch_masks(layout.patches, static_cast<int>(height), static_cast<int>(width)).to(device),
-                             torch::tensor(classes, torch::kLong).to(device), attack_);
-        const torch::Tensor ae2 = combine_canvases(patches.levels);
-        for (std::size_t b = first; b < end; ++b) {
-          const auto i = static_cast<int64_t>(b);
-          const auto patch = static_cast<std::size_t>(rows[b]->index);
-          examples[b] = ae2;
-          targets[b] = classes[patch];
-          record_layout(i, layout.patches, classes);
-          region[i] = rows[b]->index;
-          out.regions[b] = std::vector<Box>{layout.patches[patch].box()};
-          iterations[i] = patches.iterations[patch];
-          attack_prob[i] = patches.target_prob[patch];
-          // A row is its patch's: the patches that reached their classes are explained even when another
-          // did not (that one stays in the AE2, attacked towards its class).
-          if (!patches.failure[patch].empty()) fail(b, patches.failure[patch]);
-        }
-      } catch (const ItemError& e) {
-        for (std::size_t b = first; b < end; ++b) fail(b, e.what());
-      }
-      first = end;
+    make_ae2_rows(rows, clean_top1, batch);
+  }
+  return batch.finish(model_.meta());
+}
+
+void AdversarialTask::make_ae1_rows(const std::vector<const TaskRow*>& rows, const torch::Tensor& levels,
+                                    const torch::Tensor& clean_top1, BatchRows& batch) const {
+  // All images of the batch are attacked together; an image whose patches cannot be placed is left out.
+  const ModelMeta& meta = model_.meta();
+  std::vector<int64_t> attacked;
+  std::vector<torch::Tensor> masks;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    try {
+      Layout layout = layout_of(rows[b]->item.id);
+      batch.targets[b] = draw_targets(layout.rng, clean_top1[static_cast<int64_t>(b)].item<int64_t>(), 1).front();
+      batch.record_layout(b, layout.patches, {batch.targets[b]});
+      std::vector<Box>& region = batch.regions[b].emplace();  // the union of the patches
+      for (const PatchRect& patch : layout.patches) region.push_back(patch.box());
+      masks.push_back(patch_masks(layout.patches, meta.input_height, meta.input_width).amax(0));
+      attacked.push_back(static_cast<int64_t>(b));
+    } catch (const ItemError& e) {
+      batch.fail(b, e.what());
     }
   }
+  if (attacked.empty()) return;
+  const auto device = levels.device();
+  const torch::Tensor index = torch::tensor(attacked, torch::kLong).to(device);
+  std::vector<std::int64_t> targets;
+  for (const int64_t b : attacked) targets.push_back(batch.targets[static_cast<std::size_t>(b)]);
+  const Examples ae1 = make_ae1(model_, levels.index_select(0, index), torch::stack(masks).to(device),
+                                torch::tensor(targets, torch::kLong).to(device), attack_);
+  for (std::size_t r = 0; r < attacked.size(); ++r) {
+    const auto b = static_cast<std::size_t>(attacked[r]);
+    batch.examples[b] = ae1.levels[static_cast<int64_t>(r)];
+    batch.record_attack(b, ae1, r);
+  }
+}
 
-  const torch::Tensor example_levels = torch::stack(examples);
-  out.inputs = levels_to_model_input(example_levels, meta);
-  out.targets = torch::tensor(targets, torch::kLong);
-  out.arrays = {{"adversarial/patches", patch_boxes},
-                {"adversarial/patch_count", patch_count},
-                {"adversarial/patch_classes", patch_classes},
-                {"adversarial/attack_iters", iterations},
-                {"adversarial/attack_prob", attack_prob},
-                {"adversarial/region", region},
-                {"adversarial/image", example_levels.permute({0, 2, 3, 1}).to(torch::kUInt8)},
-                {"adversarial/image_index", image_index}};
-  return out;
+void AdversarialTask::make_ae2_rows(const std::vector<const TaskRow*>& rows, const torch::Tensor& clean_top1,
+                                    BatchRows& batch) const {
+  // Each AE2 is made once for its rows in the batch, its k patches attacked as one batch of k canvases.
+  const ModelMeta& meta = model_.meta();
+  const auto device = model_.device();
+  for (std::size_t first = 0; first < rows.size();) {
+    std::size_t end = first;
+    while (end < rows.size() && rows[end]->item.id == rows[first]->item.id) ++end;
+    try {
+      Layout layout = layout_of(rows[first]->item.id);
+      const std::vector<std::int64_t> classes = draw_targets(
+          layout.rng, clean_top1[static_cast<int64_t>(first)].item<int64_t>(), static_cast<int>(layout.patches.size()));
+      const Examples patches =
+          make_ae2_patches(model_, patch_masks(layout.patches, meta.input_height, meta.input_width).to(device),
+                           torch::tensor(classes, torch::kLong).to(device), attack_);
+      const torch::Tensor ae2 = combine_canvases(patches.levels);
+      for (std::size_t b = first; b < end; ++b) {
+        // A row is its patch's: the patches that reached their classes are explained even when another did
+        // not (that one stays in the AE2, attacked towards its class).
+        const auto patch = static_cast<std::size_t>(rows[b]->index);
+        batch.examples[b] = ae2;
+        batch.targets[b] = classes[patch];
+        batch.record_layout(b, layout.patches, classes);
+        batch.region[static_cast<int64_t>(b)] = rows[b]->index;
+        batch.regions[b] = std::vector<Box>{layout.patches[patch].box()};
+        batch.record_attack(b, patches, patch);
+      }
+    } catch (const ItemError& e) {
+      for (std::size_t b = first; b < end; ++b) batch.fail(b, e.what());
+    }
+    first = end;
+  }
 }
 
 BatchArrays AdversarialTask::batch_arrays(const std::vector<std::unique_ptr<CamMethod>>& /*methods*/,

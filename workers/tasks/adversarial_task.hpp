@@ -37,6 +37,11 @@ class AdversarialTask : public Task {
     PortableRng rng;  // where the item's stream continues (the targets)
   };
   Layout layout_of(const std::string& item_id) const;
+  struct BatchRows;
+  // The rows' examples: AE1s of the batch's images, attacked together; each AE2 of the batch once.
+  void make_ae1_rows(const std::vector<const TaskRow*>& rows, const torch::Tensor& levels,
+                     const torch::Tensor& clean_top1, BatchRows& batch) const;
+  void make_ae2_rows(const std::vector<const TaskRow*>& rows, const torch::Tensor& clean_top1, BatchRows& batch) const;
   // Targets drawn uniformly among the classes other than `clean_top1`: one for AE1, `count` distinct for AE2.
   std::vector<std::int64_t> draw_targets(PortableRng& rng, std::int64_t clean_top1, int count) const;
   std::string metric_prefix() const { return kind_ == AdversarialKind::kAe1 ? "dap1_" : "dap2_"; }
