@@ -147,7 +147,11 @@ std::vector<std::string> methods_in_file_order(const ResultsData& data) {
 // the k-th row of an item) without the image's extension, with folders flattened so that every figure lands
 // in `out` ("JPEGImages/x.jpg#t1" gives "JPEGImages_x_t1.png").
 std::string figure_file_name(const std::string& item_id) {
-  const std::size_t row_suffix = item_id.find('#');
+  // Only a trailing "#t<digits>" is a row suffix; a '#' elsewhere belongs to the file's name.
+  std::size_t row_suffix = item_id.rfind("#t");
+  if (row_suffix == std::string::npos || row_suffix + 2 == item_id.size() ||
+      item_id.find_first_not_of("0123456789", row_suffix + 2) != std::string::npos)
+    row_suffix = std::string::npos;
   std::string name =
       std::filesystem::path(item_id.substr(0, row_suffix)).replace_extension().generic_string();
   if (row_suffix != std::string::npos) name += "_" + item_id.substr(row_suffix + 1);

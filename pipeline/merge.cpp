@@ -64,24 +64,28 @@ MergeCounts merge_chunks(const JobFiles& files, const Manifest& manifest,
 
   // Second pass: each chunk read once, written, dropped.
   MergeCounts counts;
+  std::vector<bool> item_written(manifest.items.size(), false);  // of the per-item arrays
   ResultsFileWriter writer(files.out(), manifest.rows.size(), layout, box_capacity);
   for (std::size_t c = 0; c < manifest.chunk_count(); ++c) {
     ResultsData chunk = read_results_file(files.chunk_path(c));
     for (const ItemRecord& item : chunk.items)
       (item.status == ItemStatus::kOk ? counts.items_ok : counts.items_failed) += 1;
     const std::size_t first = manifest.chunk_rows(c).first;
-    // The items whose first row is in this chunk are consecutive: their rows go to their positions.
+    // Each item's per-item arrays come from its first row that holds them: ok or attack_failed (the task made
+    // its arrays); a row that could not be read or failed in the model holds only fill.
     std::vector<std::size_t> item_rows;  // in the chunk
     for (std::size_t row = 0; row < chunk.items.size(); ++row) {
-      if (manifest.rows[first + row].index == 0) item_rows.push_back(row);
+      const std::size_t item = manifest.rows[first + row].item_index;
+      const ItemStatus status = chunk.items[row].status;
+      if (item_written[item] || (status != ItemStatus::kOk && status != ItemStatus::kAttackFailed)) continue;
+      item_written[item] = true;
+      item_rows.push_back(row);
     }
     for (const std::string& path : per_item_arrays) {
       const auto array = chunk.arrays.find(path);
       if (array == chunk.arrays.end()) continue;
-      for (std::size_t i = 0; i < item_rows.size(); ++i) {
-        writer.write_array(path, manifest.rows[first + item_rows[i]].item_index,
-                           array->second.row_range(item_rows[i], 1));
-      }
+      for (const std::size_t row : item_rows)
+        writer.write_array(path, manifest.rows[first + row].item_index, array->second.row_range(row, 1));
       chunk.arrays.erase(array);
     }
     writer.write(first, chunk);

@@ -35,10 +35,10 @@
 #include "pipeline/merge.hpp"
 #include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
-#include "workers/tasks/task.hpp"
 #include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
 #include "workers/item_processor.hpp"
+#include "workers/tasks/task.hpp"
 
 namespace pixab {
 

@@ -220,7 +220,9 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
       explained_rows.push_back(batch[b]->row);
     }
   }
-  const torch::Tensor target_cpu = prepared.targets.defined() ? prepared.targets.cpu() : torch::Tensor();
+  const auto host = [](const torch::Tensor& t) { return t.defined() ? t.cpu() : t; };
+  const torch::Tensor target_cpu = host(prepared.targets), clean_top1 = host(prepared.clean_top1),
+                      clean_top1_prob = host(prepared.clean_top1_prob);
   ExplainedRows done;
   if (!explained.empty()) {
     const auto index = torch::tensor(explained, torch::kLong).to(model_.device());
@@ -239,13 +241,6 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
   // Only now that the whole batch has succeeded does anything reach the rows.
   for (const auto& [path, values] : prepared.arrays) arrays.write(path, all_rows, values);
   for (const auto& [path, values] : done.arrays) arrays.write(path, explained_rows, values);
-  for (std::size_t b = 0; b < batch.size(); ++b) {
-    if (prepared.failures.empty() || !prepared.failures[b]) continue;
-    ItemRecord& record = out.records[batch[b]->row];
-    record.status = prepared.failures[b]->status;
-    record.message = prepared.failures[b]->message;
-    if (target_cpu.defined()) record.target = static_cast<int32_t>(target_cpu[static_cast<int64_t>(b)].item<int64_t>());
-  }
   for (std::size_t e = 0; e < explained_rows.size(); ++e) {
     ItemRecord& record = out.records[explained_rows[e]];
     const ItemRecord& result = done.records[e];
@@ -255,6 +250,20 @@ void ItemProcessor::run_batch(const std::vector<Prepared*>& batch, ProcessedItem
     record.target_prob = result.target_prob;
     record.flags |= result.flags;
     record.boxes = result.boxes;
+  }
+  // What the task knows of every row, refused ones included: the clean prediction, the target, the region.
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    ItemRecord& record = out.records[batch[b]->row];
+    const auto i = static_cast<int64_t>(b);
+    if (clean_top1.defined()) {
+      record.top1 = static_cast<int32_t>(clean_top1[i].item<int64_t>());
+      record.top1_prob = clean_top1_prob[i].item<float>();
+    }
+    if (prepared.failures.empty() || !prepared.failures[b]) continue;
+    record.status = prepared.failures[b]->status;
+    record.message = prepared.failures[b]->message;
+    if (target_cpu.defined()) record.target = static_cast<int32_t>(target_cpu[i].item<int64_t>());
+    if (!prepared.regions.empty() && prepared.regions[b]) record.boxes = *prepared.regions[b];
   }
 }
 

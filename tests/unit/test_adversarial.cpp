@@ -163,7 +163,7 @@ TEST(Ae1, TheSecondStageRunsOnlyWhenThePasteBreaksTheAttack) {
   EXPECT_EQ(ae1.iterations, (std::vector<int>{59, 59 + 62, 59 + 200}));
   EXPECT_EQ(ae1.failure[0], "");
   EXPECT_EQ(ae1.failure[1], "");
-  EXPECT_EQ(ae1.failure[2].rfind("stage 2:", 0), 0u) << ae1.failure[2];
+  EXPECT_NE(ae1.failure[2].find("the AE1's top-1 is 0, not the target 1"), std::string::npos) << ae1.failure[2];
   // Outside the patch every AE1 is its image; inside, channel 0 comes from the canvas (0).
   const torch::Tensor outside = 1 - masks;
   EXPECT_TRUE(torch::equal(ae1.levels * outside, images * outside));
@@ -171,13 +171,21 @@ TEST(Ae1, TheSecondStageRunsOnlyWhenThePasteBreaksTheAttack) {
   EXPECT_EQ(ae1.levels[1][1][15][15].item<float>(), 242.0f);
 }
 
-TEST(Ae1, AFirstStageThatFailsIsNotContinuedInTheImage) {
-  const Model model = linear_model("ae1-stage1", 100);
-  const Examples ae1 = make_ae1(model, torch::zeros({1, 3, kSide, kSide}), centre_patch_mask(),
-                                torch::tensor({1}, torch::kLong), AttackSettings{2, 0.9, 10});
-  EXPECT_FALSE(ae1.second_stage[0]);
-  EXPECT_EQ(ae1.iterations[0], 10);
-  EXPECT_EQ(ae1.failure[0].rfind("stage 1:", 0), 0u) << ae1.failure[0];
+// With 10 steps per stage, stage 1 stops at level 20 (z1 = 0.49, p_1 = 0.45 < 0.9). Pasted into the black
+// image the top-1 is still 1: the AE1 is made, without stage 2. Pasted into the red image (z0 = 93.75) it is
+// not, and 10 more steps do not change that: attack_failed after both stages.
+TEST(Ae1, AnExampleIsMadeWhenItsTopOneIsTheTarget) {
+  const Model model = linear_model("ae1-top1", 100);
+  torch::Tensor images = torch::zeros({2, 3, kSide, kSide});
+  images[1][0].fill_(255);
+  const Examples ae1 = make_ae1(model, images, torch::cat({centre_patch_mask(), centre_patch_mask()}),
+                                torch::tensor({1, 1}, torch::kLong), AttackSettings{2, 0.9, 10});
+  EXPECT_EQ(ae1.second_stage, (std::vector<bool>{false, true}));
+  EXPECT_EQ(ae1.iterations, (std::vector<int>{10, 20}));
+  EXPECT_EQ(ae1.failure[0], "");
+  const double z1 = 100.0 * 20 / (16 * 255);
+  EXPECT_NEAR(ae1.target_prob[0], std::exp(z1) / (std::exp(z1) + 2), 1e-5);
+  EXPECT_NE(ae1.failure[1].find("p_t = 0.4494, not reached"), std::string::npos) << ae1.failure[1];
 }
 
 TEST(Doa, IdenticalOrthogonalAndEmptyMaps) {

@@ -246,5 +246,35 @@ TEST_F(TypedMergeTest, ChunksDisagreeingOnAnArraysTypeAreRefused) {
   EXPECT_NE(message.find("ranks/m"), std::string::npos) << message;
 }
 
+// Task::per_item_arrays: one row per source item, from the item's first row that holds it (ok or
+// attack_failed), across chunks. Items x (rows x#t0, x#t1) and y (y#t0, y#t1, y#t2) in chunks of 3: y's first
+// row, in chunk 0, failed in the model, so y's image comes from y#t1 in chunk 1.
+TEST_F(TypedMergeTest, PerItemArraysKeepEachItemsFirstRowThatHoldsThem) {
+  manifest_.items = {{"x", "", ""}, {"y", "", ""}};
+  manifest_.rows = {{manifest_.items[0], "x#t0", 0, 0}, {manifest_.items[0], "x#t1", 1, 0},
+                    {manifest_.items[1], "y#t0", 0, 1}, {manifest_.items[1], "y#t1", 1, 1},
+                    {manifest_.items[1], "y#t2", 2, 1}};
+  const auto chunk = [&](std::size_t index, std::vector<ItemStatus> statuses, std::vector<std::uint8_t> images) {
+    const auto [first, count] = manifest_.chunk_rows(index);
+    ResultsData data;
+    for (std::size_t row = 0; row < count; ++row) {
+      data.items.push_back(items_named({manifest_.rows[first + row].id})[0]);
+      data.items.back().status = statuses[row];
+    }
+    data.arrays = {{"adversarial/image", TypedArray({count, 2}, std::move(images))},
+                   {"adversarial/image_index", TypedArray({count}, std::vector<std::int32_t>(count, 0))}};
+    data.int_attributes["first_row"] = static_cast<std::int64_t>(first);
+    data.text_attributes["manifest_sha256"] = manifest_.sha256;
+    write_results_file(files_.chunk_path(index), data);
+  };
+  chunk(0, {ItemStatus::kOk, ItemStatus::kAttackFailed, ItemStatus::kModelError}, {1, 1, 2, 2, 0, 0});
+  chunk(1, {ItemStatus::kOk, ItemStatus::kOk}, {7, 7, 8, 8});
+  merge_chunks(files_, manifest_, {}, {}, {"adversarial/image"});
+  const ResultsData merged = read_results_file(files_.out());
+  EXPECT_EQ(merged.arrays.at("adversarial/image").shape, (std::vector<std::uint64_t>{2, 2}));
+  EXPECT_EQ(merged.arrays.at("adversarial/image").as<std::uint8_t>(), (std::vector<std::uint8_t>{1, 1, 7, 7}));
+  EXPECT_EQ(merged.arrays.at("adversarial/image_index").shape, (std::vector<std::uint64_t>{5}));
+}
+
 }  // namespace
 }  // namespace pixab

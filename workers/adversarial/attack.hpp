@@ -30,8 +30,8 @@ struct AttackOutcome {
 // the examples still running per step):
 //   levels <- clip_[0,255](levels - step_levels * sign(d CE(f(norm(levels / 255)), t) / d levels) * mask)
 // until it is reached or max_iters steps are taken; only pixels where mask is 1 change. levels: [B,C,H,W]
-// whole numbers in [0,255]; masks: [B,1,H,W] of 0 and 1; targets: [B] class indices. Each example's steps
-// depend on it alone (the model is in eval mode), so the batch it runs in does not change it.
+// whole numbers in [0,255]; masks: [B,1,H,W] of 0 and 1; targets: [B] class indices. In eval mode each
+// example's gradient is its own; only a batched kernel's rounding can tie it to the batch it runs in.
 AttackOutcome targeted_attack(const Model& model, torch::Tensor levels, const torch::Tensor& masks,
                               const torch::Tensor& targets, const AttackSettings& settings);
 

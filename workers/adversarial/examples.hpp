@@ -23,8 +23,9 @@ struct Examples {
 
 // AE1 of each image: stage 1 attacks the patches (masks [B,1,H,W]) together on the all-zero canvas towards
 // targets [B]; the canvas is pasted into the image (levels [B,C,H,W]) where the mask is 1; stage 2 continues
-// the attack on those pixels of the pasted image only where its top-1 is not the target. An image whose
-// stage 1 fails is not pasted (its example is the stage-1 canvas pasted anyway, for inspection).
+// the attack on those pixels of the pasted image only where its top-1 is not the target. An AE1 is made (no
+// failure) when its top-1 is the target, after the paste or after stage 2: the confidence is where each
+// stage's attack stops, the top-1 what makes the example.
 Examples make_ae1(const Model& model, const torch::Tensor& image_levels, const torch::Tensor& masks,
                   const torch::Tensor& targets, const AttackSettings& settings);
 

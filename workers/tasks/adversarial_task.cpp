@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <ATen/Context.h>
+
 #include <limits>
-#include <numeric>
+#include <tuple>
 
 #include "io/error.hpp"
 #include "io/rng.hpp"
@@ -32,6 +34,10 @@ bool has_channel_weights(const std::string& method_id) {
 // COP ranks channels by weight: Activation-CAM's weights are all 1, so it has no 100 largest.
 bool has_cop(const std::string& method_id) { return method_id != kActivationCam && has_channel_weights(method_id); }
 
+std::string metric_path(const std::string& method_id, const std::string& metric) {
+  return "metrics/" + method_id + "/" + metric;
+}
+
 }  // namespace
 
 AdversarialTask::AdversarialTask(AdversarialKind kind, const Model& model, const TaskSettings& settings)
@@ -40,6 +46,12 @@ AdversarialTask::AdversarialTask(AdversarialKind kind, const Model& model, const
   check_adversarial_settings(settings_, task_kmin);
   kmin_ = settings_.kmin > 0 ? settings_.kmin : task_kmin;
   attack_ = {alpha_levels(settings_.alpha), settings_.confidence, settings_.max_iters};
+  // An AE2's rows may fall in different batches or chunks, each making the example again: on a GPU only
+  // deterministic cuDNN kernels make them the same example (CPU kernels are deterministic).
+  if (model_.device().is_cuda()) {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
   const int classes = model_.meta().num_classes;
   if (kind_ == AdversarialKind::kAe1 && classes < 2)
     throw ConfigError(fmt::format("task dap1: model {} has {} class; an attack needs a class other than the "
@@ -94,11 +106,11 @@ void AdversarialTask::declare_arrays(const std::vector<std::string>& method_ids,
   specs.add({"adversarial/image", DType::kUInt8, {height, width, 3}, 0});
   specs.add({"adversarial/image_index", DType::kInt32, {}, -1});
   for (const std::string& id : method_ids) {
-    specs.add({"metrics/" + id + "/" + metric_prefix() + "pointing_game", DType::kFloat32, {}});
-    specs.add({"metrics/" + id + "/" + metric_prefix() + "proportion", DType::kFloat32, {}});
+    specs.add({metric_path(id, metric_prefix() + "pointing_game"), DType::kFloat32, {}});
+    specs.add({metric_path(id, metric_prefix() + "proportion"), DType::kFloat32, {}});
     if (kind_ == AdversarialKind::kAe1) continue;
-    if (id != kActivationCam) specs.add({"metrics/" + id + "/doa", DType::kFloat32, {}});
-    if (has_cop(id)) specs.add({"metrics/" + id + "/cop", DType::kFloat32, {}});
+    if (id != kActivationCam) specs.add({metric_path(id, "doa"), DType::kFloat32, {}});
+    if (has_cop(id)) specs.add({metric_path(id, "cop"), DType::kFloat32, {}});
   }
 }
 
@@ -169,10 +181,11 @@ struct AdversarialTask::BatchRows {
 
 TaskBatch AdversarialTask::prepare_batch(const std::vector<const TaskRow*>& rows, torch::Tensor inputs) const {
   const torch::Tensor levels = model_input_to_levels(inputs, model_.meta());
-  torch::Tensor clean_top1;
+  torch::Tensor clean_top1, clean_top1_prob;
   {
     torch::NoGradGuard no_grad;
-    clean_top1 = model_.forward(inputs).argmax(1).cpu();
+    std::tie(clean_top1_prob, clean_top1) = torch::softmax(model_.forward(inputs), 1).max(1);
+    clean_top1 = clean_top1.cpu();
   }
   BatchRows batch(rows, levels, settings_.kmax);
   if (kind_ == AdversarialKind::kAe1) {
@@ -180,7 +193,10 @@ TaskBatch AdversarialTask::prepare_batch(const std::vector<const TaskRow*>& rows
   } else {
     make_ae2_rows(rows, clean_top1, batch);
   }
-  return batch.finish(model_.meta());
+  TaskBatch out = batch.finish(model_.meta());
+  out.clean_top1 = clean_top1;
+  out.clean_top1_prob = clean_top1_prob;
+  return out;
 }
 
 void AdversarialTask::make_ae1_rows(const std::vector<const TaskRow*>& rows, const torch::Tensor& levels,
@@ -267,8 +283,8 @@ BatchArrays AdversarialTask::batch_arrays(const std::vector<std::unique_ptr<CamM
       hits[b] = pointing_game(e, regions[static_cast<std::size_t>(b)], 0.0);
       shares[b] = proportion(e, regions[static_cast<std::size_t>(b)]);
     }
-    out.emplace_back("metrics/" + id + "/" + metric_prefix() + "pointing_game", hits);
-    out.emplace_back("metrics/" + id + "/" + metric_prefix() + "proportion", shares);
+    out.emplace_back(metric_path(id, metric_prefix() + "pointing_game"), hits);
+    out.emplace_back(metric_path(id, metric_prefix() + "proportion"), shares);
   }
   if (kind_ == AdversarialKind::kAe1) return out;
 
@@ -279,22 +295,25 @@ BatchArrays AdversarialTask::batch_arrays(const std::vector<std::unique_ptr<CamM
   }
   if (!activation_maps.defined()) activation_maps = make_cam_method(kActivationCam)->compute(batch).maps;
   for (const auto& [id, maps] : results.maps) {
-    if (id != kActivationCam) out.emplace_back("metrics/" + id + "/doa", activation_dependency(maps, activation_maps));
+    if (id != kActivationCam) out.emplace_back(metric_path(id, "doa"), activation_dependency(maps, activation_maps));
   }
 
-  // COP: each row's AE2 layout, and its patch as the target.
+  // COP: each row's AE2 layout (drawn again from its stream), and its patch as the target.
   std::vector<torch::Tensor> masks;
-  for (const TaskRow* row : results.rows)
-    masks.push_back(patch_masks(layout_of(row->item.id).patches, static_cast<int>(height), static_cast<int>(width)).squeeze(1));
   for (const auto& [id, weights] : results.weights) {
     if (!has_cop(id)) continue;
+    for (std::size_t r = masks.size(); r < results.rows.size(); ++r) {
+      masks.push_back(patch_masks(layout_of(results.rows[r]->item.id).patches, static_cast<int>(height),
+                                  static_cast<int>(width))
+                          .squeeze(1));
+    }
     torch::Tensor counts = torch::empty({rows});
     for (int64_t b = 0; b < rows; ++b) {
       const auto r = static_cast<std::size_t>(b);
       counts[b] = overestimated_channels(batch.activations()[b], weights[b], masks[r], results.rows[r]->index,
                                          settings_.cop_threshold);
     }
-    out.emplace_back("metrics/" + id + "/cop", counts);
+    out.emplace_back(metric_path(id, "cop"), counts);
   }
   return out;
 }

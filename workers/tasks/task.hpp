@@ -57,6 +57,9 @@ struct RowFailure {
 struct TaskBatch {
   torch::Tensor inputs;   // [B,C,H,W] the model inputs to explain
   torch::Tensor targets;  // [B] class indices; undefined: the run's choice (target = predicted or label)
+  // [B] the clean inputs' top-1 and its probability, where the explained inputs are not the clean ones (the
+  // results file's top1 is the clean prediction); undefined: the explained inputs' own
+  torch::Tensor clean_top1, clean_top1_prob;
   std::vector<std::optional<std::vector<Box>>> regions;  // per row, or empty; nullopt: the annotation's boxes
   std::vector<std::optional<RowFailure>> failures;       // per row, or empty: refused rows are not explained
   BatchArrays arrays;  // the task's arrays known now, for every row of the batch (refused ones included)
