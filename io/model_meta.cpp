@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "io/error.hpp"
@@ -14,6 +16,25 @@ using nlohmann::json;
 std::string ModelMeta::class_name(int c) const {
   if (c >= 0 && c < static_cast<int>(labels.size())) return labels[c];
   return std::to_string(c);
+}
+
+int ModelMeta::resolve_class(const std::string& text) const {
+  const int by_name = class_index(text);
+  if (by_name >= 0) return by_name;
+  std::size_t used = 0;
+  int index = -1;
+  try {
+    index = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == text.size() && index >= 0 && index < num_classes) return index;
+  // A long label list (ImageNet's thousand) would drown the message; short ones help the user pick.
+  const std::string known = !labels.empty() && labels.size() <= 20
+                                ? fmt::format(" or a label: {}", fmt::join(labels, ", "))
+                                : std::string(labels.empty() ? "" : " or a label of the model");
+  throw ConfigError(fmt::format("target '{}': not a class of model {} (expected a class index 0..{}{})", text, name,
+                                num_classes - 1, known));
 }
 
 int ModelMeta::class_index(const std::string& name) const {

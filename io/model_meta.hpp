@@ -28,6 +28,8 @@ struct ModelMeta {
   std::string class_name(int c) const;
   // Index of a class name among the labels (or wnids), or -1.
   int class_index(const std::string& name) const;
+  // A class given by name (label or wnid) or by index; ConfigError naming the model when it has no such class.
+  int resolve_class(const std::string& text) const;
 };
 
 // Parses and validates pixab.json; `where` names the model file in every error (ModelError).

@@ -127,7 +127,7 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   for (const auto& [group, summary] : cam_method_groups()) methods_help += " " + group + " (" + summary + ");";
   methods_help.back() = '.';
   run.add_option("--methods", c.methods, methods_help)->delimiter(',')->default_str("all");
-  run.add_option("--target", c.target, "target class: predicted, or label (imagenet, list)")
+  run.add_option("--target", c.target, "target class: predicted, label (imagenet, list), or one class for every image, by index or label")
       ->capture_default_str();
   run.add_option("--out", c.out, "results file (HDF5)")->capture_default_str();
   run.add_option("--limit", c.limit, "process only the first N items of the manifest (0: all)")

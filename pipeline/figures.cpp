@@ -65,26 +65,6 @@ struct ExplainOptions {
   std::vector<std::string> methods;  // ids or groups; empty: the "all" group
 };
 
-// A class given by name (label or wnid) or by index; ConfigError when the model has no such class.
-int resolve_target(const std::string& text, const ModelMeta& meta) {
-  const int by_name = meta.class_index(text);
-  if (by_name >= 0) return by_name;
-  std::size_t used = 0;
-  int index = -1;
-  try {
-    index = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == text.size() && index >= 0 && index < meta.num_classes) return index;
-  // A long label list (ImageNet's thousand) would drown the message; short ones help the user pick.
-  const std::string labels = !meta.labels.empty() && meta.labels.size() <= 20
-                                 ? fmt::format(" or a label: {}", fmt::join(meta.labels, ", "))
-                                 : std::string(meta.labels.empty() ? "" : " or a label of the model");
-  throw ConfigError(fmt::format("target '{}': not a class of model {} (expected a class index 0..{}{})", text,
-                                meta.name, meta.num_classes - 1, labels));
-}
-
 cv::Mat map_to_mat(const torch::Tensor& map) {
   const torch::Tensor host = map.to(torch::kCPU, torch::kFloat).contiguous();
   return cv::Mat(static_cast<int>(host.size(0)), static_cast<int>(host.size(1)), CV_32FC1,
@@ -105,7 +85,7 @@ int explain(const ExplainOptions& options) {
   batch.set_item_ids({image_name});
   const torch::Tensor probabilities = torch::softmax(batch.logits(), 1)[0];
   const int target = options.target.empty() ? static_cast<int>(probabilities.argmax().item<int64_t>())
-                                            : resolve_target(options.target, model.meta());
+                                            : model.meta().resolve_class(options.target);
   batch.set_targets(torch::full({1}, target, torch::kLong));
   const double probability = probabilities[target].item<double>();
 

@@ -51,7 +51,11 @@ ItemProcessor::ItemProcessor(const Model& model, const Dataset& dataset, Process
       evaluator_(model, options_.metrics),
       task_(std::move(task)) {
   if (options_.target != "predicted" && options_.target != "label") {
-    throw ConfigError("target '" + options_.target + "' is not supported (supported: predicted, label)");
+    try {
+      fixed_target_ = model_.meta().resolve_class(options_.target);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string(e.what()) + "; target is predicted, label or one class, by index or label");
+    }
   }
   if (target_is_label() && !dataset_.has_labels()) {
     throw ConfigError(
@@ -275,6 +279,8 @@ ItemProcessor::ExplainedRows ItemProcessor::explain(const std::vector<const Prep
   const auto [top1_prob, top1] = probabilities.max(1);
   if (targets.defined()) {
     cams.set_targets(targets);
+  } else if (fixed_target_ >= 0) {
+    cams.set_targets(torch::full({static_cast<int64_t>(batch.size())}, fixed_target_, torch::kLong));
   } else if (target_is_label()) {
     std::vector<int64_t> labels;
     for (const Prepared* p : batch) labels.push_back(p->annotation.label_class);

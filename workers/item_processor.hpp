@@ -24,8 +24,9 @@ namespace pixab {
 
 struct ProcessOptions {
   std::vector<std::string> methods;  // CAM method ids, in output order
-  std::string target =
-      "predicted";      // "predicted": the model's top-1 on the clean input; "label": the dataset's
+  // "predicted": the model's top-1 on the clean input; "label": the dataset's image-level label; else one class
+  // (its index or label) for every row
+  std::string target = "predicted";
   int batch_size = 16;  // rows per features pass
   CamSettings cams;
   bool store_weights = false;     // /weights/<method> [N,K] for methods with channel weights
@@ -94,6 +95,7 @@ class ItemProcessor {
   const Dataset& dataset_;
   ProcessOptions options_;
   ClassMatcher classes_;  // the dataset's class names -> the model's class indices
+  int fixed_target_ = -1;  // target = one class (by index or label) for every row; -1: predicted or label
   std::vector<std::unique_ptr<CamMethod>> methods_;
   BatchNeeds needs_;  // of the methods, for every CamBatch
   MetricEvaluator evaluator_;

@@ -200,6 +200,28 @@ TEST(ItemModelFailure, ARaisingModelFailsOnlyItsItemAndABugEndsTheRun) {
   EXPECT_THROW(buggy.process(dataset.items()), std::logic_error);
 }
 
+TEST(ItemProcessor, AFixedTargetIsExplainedOnEveryItem) {
+  test::TempDir dir("fixed-target");
+  const CountingList dataset(dir, 3);
+  const Model model = gap_linear_model("fixed-target-model");
+  ProcessOptions options;
+  options.methods = {"grad_cam"};
+  options.target = "1";
+  const ProcessedItems out = ItemProcessor(model, dataset, options).process(dataset.items());
+  for (const ItemRecord& record : out.records) {
+    EXPECT_EQ(record.status, ItemStatus::kOk) << record.message;
+    EXPECT_EQ(record.target, 1);
+  }
+  options.target = "2";  // the model has classes 0 and 1 only
+  try {
+    ItemProcessor(model, dataset, options);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("target '2': not a class of model"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("target is predicted, label or one class"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ItemProcessor, ItemsAreReadBatchByBatchSoThatAStopIsSeenEarly) {
   test::TempDir dir("stop-early");
   const CountingList dataset(dir, 5);
