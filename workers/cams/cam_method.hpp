@@ -72,6 +72,10 @@ const std::vector<const CamMethodSpec*>& cam_method_specs();
 // The identifiers this build implements, in the same order.
 const std::vector<std::string>& implemented_cam_methods();
 
+// The registry entry of `id` (a method identifier, or `<id>@<name>` of a method that has variants); nullptr
+// for an unknown one.
+const CamMethodSpec* find_cam_method_spec(const std::string& id);
+
 // `id` is a method identifier or `<id>@<name>` for a variant of a method that has them (pixab_cam@<name>,
 // named in settings.variants). ConfigError naming the known methods for an unknown identifier.
 std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings = {});

@@ -46,12 +46,17 @@ const std::vector<std::string>& implemented_cam_methods() {
   return ids;
 }
 
-std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings) {
+const CamMethodSpec* find_cam_method_spec(const std::string& id) {
   const std::size_t at = id.find('@');
   const std::string base = id.substr(0, at);
   for (const CamMethodSpec* spec : cam_method_specs()) {
-    if (spec->id == base && (at == std::string::npos || spec->variants)) return spec->make(id, settings);
+    if (spec->id == base && (at == std::string::npos || spec->variants)) return spec;
   }
+  return nullptr;
+}
+
+std::unique_ptr<CamMethod> make_cam_method(const std::string& id, const CamSettings& settings) {
+  if (const CamMethodSpec* spec = find_cam_method_spec(id)) return spec->make(id, settings);
   std::string known;
   for (const auto& name : implemented_cam_methods()) known += (known.empty() ? "" : ", ") + name;
   for (const CamMethodSpec* spec : cam_method_specs()) {

@@ -23,16 +23,11 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr const char* kActivationCam = "activation_cam";
 
-bool has_channel_weights(const std::string& method_id) {
-  const std::string base = method_id.substr(0, method_id.find('@'));
-  for (const CamMethodSpec* spec : cam_method_specs()) {
-    if (spec->id == base) return spec->channel_weights;
-  }
-  return false;
-}
-
 // COP ranks channels by weight: Activation-CAM's weights are all 1, so it has no 100 largest.
-bool has_cop(const std::string& method_id) { return method_id != kActivationCam && has_channel_weights(method_id); }
+bool has_cop(const std::string& method_id) {
+  const CamMethodSpec* spec = find_cam_method_spec(method_id);
+  return method_id != kActivationCam && spec && spec->channel_weights;
+}
 
 std::string metric_path(const std::string& method_id, const std::string& metric) {
   return "metrics/" + method_id + "/" + metric;
