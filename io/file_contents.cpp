@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -27,6 +28,21 @@ void fsync_path(const std::string& path, int open_flags) {
   const int sync_errno = errno;
   ::close(descriptor);
   if (sync_result != 0) throw IoError("cannot sync '" + path + "' to disk: " + std::strerror(sync_errno));
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << text;
+    if (!file.flush()) throw IoError("cannot write " + temporary);
+  }
+  fsync_path(temporary, O_RDONLY);
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) throw IoError("cannot rename " + temporary + " to " + path + ": " + error.message());
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace pixab

@@ -15,4 +15,8 @@ std::optional<std::string> read_file_contents(const std::string& path);
 // naming the path on failure.
 void fsync_path(const std::string& path, int open_flags);
 
+// Writes `text` to `path` atomically (a temporary file beside it, fsync, rename, fsync of the folder): a reader
+// sees the old file or the whole new one. IoError naming the path on failure.
+void write_file_atomically(const std::string& path, const std::string& text);
+
 }  // namespace pixab

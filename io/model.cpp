@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "io/error.hpp"
+#include "io/interruption.hpp"
 #include "io/sha256.hpp"
 
 namespace pixab {
@@ -147,13 +148,19 @@ void Model::check_contract() {
   }
 }
 
+// Each pass is an interruption point: a stop request is seen before the next one starts.
 torch::Tensor Model::features(const torch::Tensor& x) const {
+  interruption_point();
   return module_.get_method("features")({x}).toTensor();
 }
 
-torch::Tensor Model::head(const torch::Tensor& a) const { return module_.get_method("head")({a}).toTensor(); }
+torch::Tensor Model::head(const torch::Tensor& a) const {
+  interruption_point();
+  return module_.get_method("head")({a}).toTensor();
+}
 
 torch::Tensor Model::forward(const torch::Tensor& x) const {
+  interruption_point();
   return module_.get_method("forward")({x}).toTensor();
 }
 

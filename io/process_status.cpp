@@ -1,7 +1,11 @@
-// /proc/self/status fields, in MiB.
+// /proc/self/status fields, in MiB, and the CPU affinity.
 #include "io/process_status.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 namespace pixab {
 
@@ -12,6 +16,22 @@ double status_mb(const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // "N kB"
   }
   return 0;
+}
+
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) {
+    for (unsigned cpu = 0; cpu < std::max(1u, std::thread::hardware_concurrency()); ++cpu)
+      cpus.push_back(static_cast<int>(cpu));
+  }
+  return cpus;
 }
 
 }  // namespace pixab

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "io/model.hpp"
+#include "io/process_status.hpp"
 #include "pipeline/command.hpp"
 #include "pipeline/run.hpp"
 #include "workers/bench/bench.hpp"
@@ -20,7 +20,7 @@ struct BenchCommandOptions {
   std::string model;
   std::string device = "cpu";
   std::string format = "markdown";
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: every CPU this process may use
   BenchOptions bench;
 };
 
@@ -51,7 +51,7 @@ Command add_bench_command(CLI::App& app) {
                   "masked images per forward pass (Score-CAM)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (0: all cores)")
+  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (0: every CPU this process may use)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--seed", o->bench.seed, "seed of the synthetic images")->capture_default_str();
@@ -69,9 +69,8 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"markdown", "json"}))
       ->capture_default_str();
   return {cmd, [o] {
-            const int threads =
-                o->threads > 0 ? o->threads : static_cast<int>(std::thread::hardware_concurrency());
-            at::set_num_threads(std::max(1, threads));
+            const int threads = o->threads > 0 ? o->threads : static_cast<int>(allowed_cpus().size());
+            at::set_num_threads(threads);
             auto& metrics = o->bench.metrics.metrics;
             if (metrics.empty()) metrics = implemented_metrics();
             if (metrics.size() == 1 && metrics.front() == "none") metrics.clear();

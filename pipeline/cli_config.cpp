@@ -136,7 +136,7 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   run.add_option("--batch_size", c.batch_size, "images per model pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  run.add_option("--threads", c.threads, "CPU threads for LibTorch (0: all cores)")
+  run.add_option("--threads", c.threads, "CPU threads per rank for LibTorch (0: the CPUs this rank may use, shared with the ranks of its node that may use the same)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run.add_option("--progress_interval", c.progress_interval, "seconds between progress lines")
@@ -154,6 +154,9 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   run.add_option("--log_dir", c.log_dir, "also write each rank's log to <log_dir>/rank-<r>.log");
+  run.add_option("--status_file", c.status_file,
+                 "write this attempt's outcome (exit code, chunks committed before and after, total) here as JSON "
+                 "when the run ends: how a job script sees whether a stopped run made progress");
   run.add_option("--head_batch_size", c.head_batch_size,
                  "masked activation tensors per head pass (Ablation-CAM, Pixab-CAM); 0: from pass_memory_mb")
       ->check(CLI::NonNegativeNumber)

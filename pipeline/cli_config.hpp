@@ -26,7 +26,7 @@ struct RunConfig {
   std::string out = "results/demo.h5";
   int limit = 0;  // 0: all items
   int batch_size = 16;
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: the CPUs this rank may use, shared with the node's ranks that may use the same
   double progress_interval = 10.0;
   std::uint64_t seed = 0;
   bool verbose = false;
@@ -44,6 +44,7 @@ struct RunConfig {
   bool overwrite = false;         // replace an output (or unfinished run) made with another config/model/list
   int chunk_size = 16;            // items per chunk: the unit of claiming, committing and resuming
   std::string log_dir;            // also write each rank's log to <log_dir>/rank-<r>.log
+  std::string status_file;        // rank 0 writes the attempt's outcome here as JSON when the run ends
 };
 
 // CLI11 reads TOML sections as subcommands; pixab's sections are option prefixes instead, so [a] b = 1 is

@@ -103,7 +103,7 @@ Command add_demo_model_command(CLI::App& app) {
   cmd->add_option("--epochs", options->epochs, "training epochs (0: default schedule)");
   cmd->add_option("--train_items", options->train_items, "training items (0: all 60000)");
   cmd->add_option("--test_items", options->test_items, "test items for the accuracy (0: all 10000)");
-  cmd->add_option("--threads", options->threads, "CPU threads (0: all cores)");
+  cmd->add_option("--threads", options->threads, "CPU threads (0: every CPU this process may use)");
   cmd->add_option("--seed", options->seed, "training seed")->capture_default_str();
   cmd->add_option("--fashion_mnist", options->fashion_mnist_dir, "Fashion-MNIST folder")
       ->default_str(kFashionMnistDir);

@@ -3,21 +3,26 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "io/error.hpp"
 #include "io/file_contents.hpp"
+#include "pipeline/slurm_job.hpp"
 
 namespace pixab {
 
@@ -69,15 +74,7 @@ void JobFiles::write_state(const JobState& state) const {
                          {"items", state.identity.items},
                          {"chunk_size", state.identity.chunk_size},
                          {"attempts", state.attempts}};
-  const std::string temporary = state_path() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream outfile(temporary);
-    outfile << j.dump(2) << "\n";
-    if (!outfile.flush()) throw IoError("cannot write " + temporary);
-  }
-  fsync_path(temporary, O_RDONLY);
-  fs::rename(temporary, state_path());
-  fsync_path(parts_dir(), O_RDONLY | O_DIRECTORY);
+  write_file_atomically(state_path(), j.dump(2) + "\n");
 }
 
 std::vector<bool> JobFiles::committed_chunks(std::size_t count) const {
@@ -104,23 +101,79 @@ std::vector<std::string> identity_differences(const JobIdentity& recorded, const
 
 namespace {
 
-// The lock's content: "host pid time".
-std::string lock_content(const std::string& host) {
-  return host + " " + std::to_string(::getpid()) + " " + std::to_string(std::time(nullptr)) + "\n";
+// What /proc/<pid>/stat says of a process: its state (field 3; 'Z' for a zombie, which is gone but not yet
+// reaped) and its start time (field 22, clock ticks since boot), which with the pid names one process for good:
+// a pid reused by a later process has another start time. Empty when there is no such process.
+struct ProcessStat {
+  char state = 0;
+  unsigned long long start = 0;
+};
+
+ProcessStat process_stat(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto after_name = stat.rfind(')');  // the command name may hold spaces and parentheses
+  ProcessStat found;
+  if (after_name == std::string::npos) return found;
+  std::istringstream fields(stat.substr(after_name + 1));
+  fields >> found.state;
+  std::string skipped;
+  for (int field = 4; field < 22 && fields >> skipped; ++field) {
+  }
+  fields >> found.start;
+  return found;
 }
 
 struct LockHolder {
   std::string host;
   long pid = 0;
+  unsigned long long start = 0;  // 0: not recorded (a lock of an older pixab)
+  std::string slurm_job;         // empty outside Slurm
+  std::string slurm_cluster;
+  int slurm_restart = -1;
 };
 
+// The lock's content, one line: "host pid time start=<ticks>[ slurm_job=<id> slurm_restart=<n>
+// slurm_cluster=<name>]".
+std::string lock_content(const std::string& host, const SlurmJob& slurm) {
+  std::string text = host + " " + std::to_string(::getpid()) + " " + std::to_string(std::time(nullptr)) +
+                     " start=" + std::to_string(process_stat(::getpid()).start);
+  if (slurm.present())
+    text += " slurm_job=" + slurm.job_id + " slurm_restart=" + std::to_string(slurm.restart_count) +
+            " slurm_cluster=" + (slurm.cluster.empty() ? "-" : slurm.cluster);
+  return text + "\n";
+}
+
 LockHolder read_holder(int fd) {
-  std::string text(256, '\0');
+  std::string text(512, '\0');
   const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   LockHolder holder;
-  std::istringstream(text) >> holder.host >> holder.pid;
+  std::istringstream line(text);
+  std::string time;
+  line >> holder.host >> holder.pid >> time;
+  for (std::string field; line >> field;) {
+    const auto equals = field.find('=');
+    const std::string key = field.substr(0, equals), value = field.substr(equals + 1);
+    try {
+      if (key == "start") holder.start = std::stoull(value);
+      if (key == "slurm_job") holder.slurm_job = value;
+      if (key == "slurm_restart") holder.slurm_restart = std::stoi(value);
+      if (key == "slurm_cluster") holder.slurm_cluster = value;
+    } catch (const std::exception&) {  // an unreadable field says nothing
+    }
+  }
   return holder;
+}
+
+// Whether the holder's process still runs on this host: its pid exists, is not a zombie and, where the lock
+// recorded it, has the same start time.
+bool holder_alive_here(const LockHolder& holder) {
+  if (holder.pid <= 0) return false;
+  if (::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH) return false;
+  const ProcessStat stat = process_stat(holder.pid);
+  if (stat.state == 0) return true;  // no /proc to look in: the pid exists
+  return stat.state != 'Z' && stat.state != 'X' && (holder.start == 0 || stat.start == holder.start);
 }
 
 // Whether the path still names the file open as `fd` (not removed or replaced since it was opened).
@@ -152,26 +205,50 @@ class FlockedFile {
   int fd_;
 };
 
+// What a claimant does with an existing lock.
+enum class LockVerdict {
+  kTakeOver,  // stale (its process gone here), or held by an earlier start of this requeued Slurm job
+  kWait,      // a live holder here, and the claimant may wait for it
+  kRefuse,
+};
+
 }  // namespace
 
 // A new lock is created exclusively and written in place. A stale one is taken over without ever removing it:
 // takers serialise on an flock of the lock file itself, and each re-reads the holder under that flock, so the
-// first rewrites it with its own "host pid time" and every later taker finds a live holder and is refused.
+// first rewrites it with its own line and every later taker finds a live holder and is refused.
 // Removing and recreating it instead would let two takers that both saw it stale both proceed.
-OutputLock::OutputLock(const std::string& out) : path_(out + ".lock") {
+OutputLock::OutputLock(const std::string& out, std::chrono::seconds wait_for_live_holder)
+    : path_(out + ".lock") {
   const std::string host = this_host();
+  const SlurmJob slurm = slurm_job_from_environment();
+  const auto waited_since = std::chrono::steady_clock::now();
+  const auto deadline = waited_since + wait_for_live_holder;
+  auto next_note = waited_since;
   const auto refuse = [&](const LockHolder& holder) {
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_since).count();
     return ConfigError("output " + out + " is locked by " + (holder.host.empty() ? "?" : holder.host) +
-                       " pid " + std::to_string(holder.pid) + " (" + path_ +
-                       "): another run is writing it. If that run is gone (e.g. on another host), remove the "
-                       "lock file and start again with --resume");
+                       " pid " + std::to_string(holder.pid) + " (" + path_ + "): another run is writing it" +
+                       (waited >= 1 ? fmt::format(" (waited {:.0f} s for it to end)", waited) : std::string()) +
+                       ". If that run is gone (e.g. on another host), remove the lock file and start again "
+                       "with --resume");
   };
-  // Each pass either creates the lock, takes a stale one over, or refuses; it starts again only when the lock
-  // it found was removed (its run ended) before it could look inside.
-  for (;;) {
+  const auto verdict = [&](const LockHolder& holder) {
+    if (holder.host == host && !holder_alive_here(holder)) return LockVerdict::kTakeOver;
+    if (slurm.present() && holder.slurm_job == slurm.job_id &&
+        holder.slurm_cluster == (slurm.cluster.empty() ? "-" : slurm.cluster) && holder.slurm_restart >= 0 &&
+        holder.slurm_restart < slurm.restart_count)
+      return LockVerdict::kTakeOver;
+    if (holder.host == host && std::chrono::steady_clock::now() < deadline) return LockVerdict::kWait;
+    return LockVerdict::kRefuse;
+  };
+  // Each pass creates the lock, takes one over, refuses, or (waiting) looks again a little later; it also
+  // starts again when the lock it found was removed (its run ended) before it could look inside.
+  for (;; std::this_thread::sleep_for(std::chrono::milliseconds(100))) {
     const int created = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (created >= 0) {
-      const std::string content = lock_content(host);
+      const std::string content = lock_content(host, slurm);
       const bool written =
           ::write(created, content.data(), content.size()) == static_cast<ssize_t>(content.size());
       ::close(created);
@@ -187,10 +264,17 @@ OutputLock::OutputLock(const std::string& out) : path_(out + ".lock") {
     const FlockedFile lock_file(existing);
     if (!same_file(path_, lock_file.fd())) continue;  // removed or replaced while we waited for the flock
     const LockHolder holder = read_holder(lock_file.fd());
-    const bool dead_here = holder.host == host && holder.pid > 0 &&
-                           ::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH;
-    if (!dead_here) throw refuse(holder);
-    const std::string content = lock_content(host);
+    const LockVerdict decision = verdict(holder);
+    if (decision == LockVerdict::kRefuse) throw refuse(holder);
+    if (decision == LockVerdict::kWait) {
+      if (std::chrono::steady_clock::now() >= next_note) {
+        spdlog::info("output lock {}: waiting up to {} s for pid {} on this host (a run of this output) to end",
+                     path_, wait_for_live_holder.count(), holder.pid);
+        next_note += std::chrono::seconds(10);
+      }
+      continue;
+    }
+    const std::string content = lock_content(host, slurm);
     if (::ftruncate(lock_file.fd(), 0) != 0 ||
         ::pwrite(lock_file.fd(), content.data(), content.size(), 0) != static_cast<ssize_t>(content.size()) ||
         ::fsync(lock_file.fd()) != 0) {
@@ -198,7 +282,13 @@ OutputLock::OutputLock(const std::string& out) : path_(out + ".lock") {
     }
     const LockHolder now = read_holder(lock_file.fd());  // verify: the file says this process holds it
     if (now.host != host || now.pid != static_cast<long>(::getpid())) throw refuse(now);
-    spdlog::warn("output lock {}: its process {} on this host is gone; taking it over", path_, holder.pid);
+    if (holder.host == host && !holder_alive_here(holder)) {
+      spdlog::warn("output lock {}: its process {} on this host is gone; taking it over", path_, holder.pid);
+    } else {
+      spdlog::warn("output lock {}: held by start {} of this Slurm job {} ({} pid {}), now requeued as start {}; "
+                   "taking it over",
+                   path_, holder.slurm_restart, slurm.job_id, holder.host, holder.pid, slurm.restart_count);
+    }
     return;
   }
 }

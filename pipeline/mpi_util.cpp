@@ -58,6 +58,24 @@ NodePlace node_place(MPI_Comm comm) {
   return place;
 }
 
+int node_ranks_with_same(const std::string& value, MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank(comm), MPI_INFO_NULL, &node);
+  const int mine = static_cast<int>(value.size());
+  std::vector<int> lengths(static_cast<std::size_t>(size(node)));
+  MPI_Allgather(&mine, 1, MPI_INT, lengths.data(), 1, MPI_INT, node);
+  std::vector<int> offsets(lengths.size(), 0);
+  for (std::size_t r = 1; r < lengths.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+  std::string all(static_cast<std::size_t>(offsets.back() + lengths.back()), '\0');
+  MPI_Allgatherv(value.data(), mine, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, node);
+  MPI_Comm_free(&node);
+  int same = 0;
+  for (std::size_t r = 0; r < lengths.size(); ++r)
+    same +=
+        all.compare(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r]), value) == 0;
+  return same;
+}
+
 std::vector<std::string> all_hostnames(MPI_Comm comm) {
   char name[MPI_MAX_PROCESSOR_NAME] = {};
   gethostname(name, sizeof name - 1);

@@ -28,6 +28,10 @@ struct NodePlace {
 };
 NodePlace node_place(MPI_Comm comm = MPI_COMM_WORLD);
 
+// How many ranks of this node (this one included) hold the same `value` (collective): e.g. ranks that share one
+// CPU affinity share its cores.
+int node_ranks_with_same(const std::string& value, MPI_Comm comm = MPI_COMM_WORLD);
+
 // Every rank's host name, in rank order (collective).
 std::vector<std::string> all_hostnames(MPI_Comm comm = MPI_COMM_WORLD);
 

@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/ranges.h>
 #include <mpi.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -24,6 +25,8 @@
 #include <thread>
 
 #include "io/error.hpp"
+#include "io/file_contents.hpp"
+#include "io/interruption.hpp"
 #include "io/model.hpp"
 #include "io/process_status.hpp"
 #include "io/results_file.hpp"
@@ -35,6 +38,7 @@
 #include "pipeline/merge.hpp"
 #include "pipeline/mpi_util.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/slurm_job.hpp"
 #include "pipeline/stop_signals.hpp"
 #include "pipeline/version.hpp"
 #include "workers/item_processor.hpp"
@@ -48,7 +52,11 @@ namespace {
 // (they may change between attempts), and the two files, which are recorded by content and by location
 // instead (model_sha256 and model_path; the results file itself). A moved model file still resumes.
 const std::set<std::string> kRunControlKeys = {"resume", "overwrite", "verbose", "progress_interval",
-                                               "threads", "log_dir", "model", "out"};
+                                               "threads", "log_dir", "status_file", "model", "out"};
+
+// How long a resume waits for a live run of the same output on this host to end: the last rank of a failed
+// job may still be shutting down when mpirun has returned.
+constexpr std::chrono::seconds kResumeWaitsForHolder{60};
 
 std::string utc_now_iso8601() {
   const std::time_t now = std::time(nullptr);
@@ -124,6 +132,14 @@ torch::Device rank_device(const std::string& text, const mpi::NodePlace& place) 
   return device;
 }
 
+// The CPUs this rank may use (its affinity: a Slurm allocation, mpirun's binding), shared with the ranks of
+// its node that have the same ones, so that N unbound ranks on a node do not oversubscribe it (collective).
+int default_threads() {
+  const std::vector<int> cpus = allowed_cpus();
+  const int sharing = mpi::node_ranks_with_same(fmt::format("{}", fmt::join(cpus, ",")));
+  return std::max(1, static_cast<int>(cpus.size()) / sharing);
+}
+
 std::string joined_unique(std::vector<std::string> values) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
@@ -146,6 +162,28 @@ std::optional<ResultsData> existing_results(const RunConfig& config) {
     }
     spdlog::warn("output {} is not a pixab results file: it will be replaced (--overwrite)", config.out);
     return std::nullopt;
+  }
+}
+
+// --status_file: what this attempt ended with, for a job script deciding whether to requeue (exit 3 and
+// progress) without reading logs. Written by rank 0, atomically.
+struct AttemptOutcome {
+  int exit_code = kExitOk;
+  std::size_t chunks_committed_before = 0, chunks_committed = 0, chunks_total = 0;
+};
+
+void write_status_file(const RunConfig& config, const AttemptOutcome& outcome) {
+  if (config.status_file.empty() || mpi::rank() != 0) return;
+  const nlohmann::json status{{"out", config.out},
+                              {"exit_code", outcome.exit_code},
+                              {"chunks_committed_before", outcome.chunks_committed_before},
+                              {"chunks_committed", outcome.chunks_committed},
+                              {"chunks_total", outcome.chunks_total},
+                              {"progress", outcome.chunks_committed > outcome.chunks_committed_before}};
+  try {
+    write_file_atomically(config.status_file, status.dump(2) + "\n");
+  } catch (const IoError& e) {  // the results are safe: only the job script's hint is missing
+    spdlog::error("status_file: {}", e.what());
   }
 }
 
@@ -283,9 +321,7 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const int rank = mpi::rank(), ranks = mpi::size();
   const mpi::NodePlace place = mpi::node_place();
   install_stop_signal_handlers();
-  // Ranks sharing a node share its cores: by default each gets its share, so that N ranks do not oversubscribe.
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / place.local_size);
+  const int threads = config.threads > 0 ? config.threads : default_threads();
   at::set_num_threads(threads);
 
   const torch::Device device = rank_device(config.device, place);
@@ -325,16 +361,21 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
   const JobIdentity identity{sha256_hex(config_text), model.sha256(), manifest.sha256, manifest.rows.size(),
                              manifest.chunk_size};
   const JobFiles files(config.out);
-  const char* slurm_job = std::getenv("SLURM_JOB_ID");
   const std::string attempt = started + " ranks=" + std::to_string(ranks) + " hosts=" + joined_unique(hostnames) +
-                              " slurm_job=" + (slurm_job ? slurm_job : "-");
+                              " threads=" + std::to_string(threads) + " " +
+                              slurm_job_from_environment().attempt_fields();
   std::unique_ptr<OutputLock> lock;
   const Plan plan = share_plan([&] {
     check_output_writable(config.out);
-    lock = std::make_unique<OutputLock>(config.out);
+    lock = std::make_unique<OutputLock>(config.out, config.resume ? kResumeWaitsForHolder : std::chrono::seconds(0));
     return plan_job(config, files, identity, manifest, attempt);
   });
-  if (plan.finished_exit_code >= 0) return plan.finished_exit_code;
+  const std::size_t chunks_total = manifest.chunk_count();
+  if (plan.finished_exit_code >= 0) {
+    write_status_file(config, {plan.finished_exit_code, chunks_total, chunks_total, chunks_total});
+    return plan.finished_exit_code;
+  }
+  const std::size_t chunks_committed_before = chunks_total - plan.pending.size();
 
   const std::size_t committed_items = [&] {
     std::size_t rows = manifest.rows.size();
@@ -362,6 +403,9 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
     if (stop_signal_received()) claims.request_stop();
     return !claims.stop_requested();
   };
+  // Between batches a rank also hears of other ranks' stops (above); before each model pass only of its own
+  // signal, a flag to read, not a remote atomic per pass. Slurm and mpirun signal every rank.
+  const ScopedInterruptionCheck signal_between_passes([] { return stop_signal_received() == 0; });
   std::size_t chunks_done_here = 0;
   // The machinery's own cost (claiming, committing, merging) against the per-item compute, for
   // docs/performance.md.
@@ -381,7 +425,10 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
                                     manifest.rows.begin() + static_cast<std::ptrdiff_t>(first + count));
     ProcessedItems done;
     timed(compute_seconds, [&] { done = processor.process(rows, keep_going); });
-    if (!done.complete) break;  // dropped: a resume computes it again
+    if (!done.complete) {  // dropped (a stop, seen between batches or passes): a resume computes it again
+      claims.request_stop();  // the job cannot be complete: every rank stops
+      break;
+    }
     for (const auto& record : done.records) {
       if (record.status != ItemStatus::kOk)
         spdlog::warn("item {}: {} ({})", record.id, item_status_name(record.status), record.message);
@@ -406,10 +453,12 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
               rank, chunks_done_here, compute_seconds, machinery_seconds, status_mb("VmHWM"));
   if (stopped) {
     if (rank == 0) {
-      const std::vector<bool> committed = files.committed_chunks(manifest.chunk_count());
-      spdlog::warn("stopped by a signal: {} of {} chunks committed in {}; `pixab run --resume` with the same "
-                   "config continues the job",
-                   std::count(committed.begin(), committed.end(), true), committed.size(), files.parts_dir());
+      const std::vector<bool> committed = files.committed_chunks(chunks_total);
+      const auto count = static_cast<std::size_t>(std::count(committed.begin(), committed.end(), true));
+      spdlog::warn("stopped by a signal: {} of {} chunks committed in {} ({} by this attempt); `pixab run "
+                   "--resume` with the same config continues the job",
+                   count, chunks_total, files.parts_dir(), count - chunks_committed_before);
+      write_status_file(config, {kExitSignal, chunks_committed_before, count, chunks_total});
     }
     return kExitSignal;
   }
@@ -461,7 +510,9 @@ int run_job(const RunConfig& config, const std::string& effective_config) {
       exit_code = kExitInternal;
     }
   }
-  return static_cast<int>(mpi::broadcast(exit_code));
+  exit_code = mpi::broadcast(exit_code);
+  write_status_file(config, {static_cast<int>(exit_code), chunks_committed_before, chunks_total, chunks_total});
+  return static_cast<int>(exit_code);
 }
 
 }  // namespace pixab

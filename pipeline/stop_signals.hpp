@@ -1,5 +1,5 @@
 // SIGUSR1 and SIGTERM (Slurm's warning before the time limit, preemption, scancel) as a request to stop: the
-// handler only sets a flag, which the run reads between batches.
+// handler only sets a flag, which the run reads before each batch and each model pass.
 #pragma once
 
 namespace pixab {

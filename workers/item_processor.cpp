@@ -13,6 +13,7 @@
 
 #include "io/error.hpp"
 #include "io/image_reader.hpp"
+#include "io/interruption.hpp"
 #include "workers/preprocess.hpp"
 
 namespace pixab {
@@ -145,7 +146,8 @@ ProcessedItems ItemProcessor::process(const std::vector<TaskRow>& rows,
   }
 
   // Items are read batch by batch, so that a stop request is seen before a whole chunk is decoded; a batch is
-  // the next batch_size rows whose item is good.
+  // the next batch_size rows whose item is good. Within a batch, a model pass interrupted by the caller's
+  // interruption check (io/interruption.hpp) drops the batch as a false keep_going would.
   const std::size_t batch_size = static_cast<std::size_t>(options_.batch_size);
   std::size_t next = 0;
   std::size_t last_read = std::numeric_limits<std::size_t>::max();  // the row whose item was read last
@@ -182,7 +184,12 @@ ProcessedItems ItemProcessor::process(const std::vector<TaskRow>& rows,
     if (prepared.empty()) continue;
     std::vector<Prepared*> batch;
     for (Prepared& p : prepared) batch.push_back(&p);
-    run_batch_or_isolate(batch, out, arrays);
+    try {
+      run_batch_or_isolate(batch, out, arrays);
+    } catch (const WorkInterrupted&) {
+      out.complete = false;
+      break;
+    }
   }
   out.arrays = arrays.release();
   return out;

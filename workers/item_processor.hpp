@@ -68,7 +68,9 @@ class ItemProcessor {
   // Processes rows in the given order; an item is read once for its consecutive rows, one batch at a time. A
   // bad item gets its status and message on each of its rows; it never stops the others. keep_going, when
   // given, is asked before each batch; once it says false, the rest is left undone and the result is marked
-  // incomplete (a stop request must not wait for a whole list).
+  // incomplete (a stop request must not wait for a whole list). A model pass stopped by the caller's
+  // interruption check (ScopedInterruptionCheck, io/interruption.hpp) does the same to the batch in hand, so that
+  // a stop need not wait for a batch of a large model either.
   ProcessedItems process(const std::vector<TaskRow>& rows, const std::function<bool()>& keep_going = nullptr) const;
   ProcessedItems process(const std::vector<DatasetItem>& items,
                          const std::function<bool()>& keep_going = nullptr) const {

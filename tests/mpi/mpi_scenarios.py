@@ -120,6 +120,15 @@ def rank_pids(mpirun):
     return sorted(int(pid) for pid in found if int(pid) != mpirun.pid)
 
 
+def running(pid):
+    """Whether the process runs (exists and is not a zombie awaiting its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def fresh(*paths):
     """Removes what an earlier run of the scenario left at these paths (an output, its lock, parts, logs)."""
     for path in paths:
@@ -176,20 +185,22 @@ def scenario_kill_and_resume(job):
             check(False, "G7: the job did not end within 60 s after a rank was killed")
             continue
         check(code != 0, f"G7: a job with a killed rank exited {code}")
-        # mpirun may return while it still reaps the other ranks; a resume comes after the job is gone.
-        check(wait_for(lambda: all(not os.path.exists(f"/proc/{pid}") for pid in pids), 30),
-              f"G7: rank processes {pids} outlived the job by 30 s")
         committed = len(chunk_files(out))
         check(committed < total, f"G2: the killed job had already committed all {total} chunks")
         print(f"trial {trial}: killed pid {victim} after {after_chunks} chunk(s) + {extra_delay:.2f} s; "
               f"{committed} of {total} chunks committed")
+        # Resumed at once, as a user does: mpirun may return while a surviving rank still shuts down holding the
+        # lock, and the resume waits for it (bounded) instead of refusing.
         code, text, _ = job.run(out, job.args.ranks, "--resume")
+        check(not any(running(pid) for pid in pids), f"G7: rank processes {pids} outlived the job and its resume")
         # Exit 2 only where rows failed (dap2's attack_failed rows, possibly all in chunks of the first attempt).
         if not check(code == 0 or (code == 2 and job.item_errors(out) == 2), f"G2: --resume exited {code}:\n{text}"):
             continue
         attempts = resume_line(out)
-        check(len(attempts) == 2 and f"pending_chunks={total - committed}/{total}" in attempts[1],
-              f"G2: the resume should have computed exactly the {total - committed} missing chunks: {attempts}")
+        pending = re.search(r"pending_chunks=(\d+)/", attempts[-1]) if len(attempts) == 2 else None
+        # A surviving rank may commit its chunk in hand after mpirun returned: no more than these were missing.
+        check(pending and 1 <= int(pending.group(1)) <= total - committed,
+              f"G2: the resume should have computed only the missing chunks (at most {total - committed}): {attempts}")
         check(not os.path.exists(out + ".parts"), "the chunk files were not removed after the merge")
         same_as_reference(job, out)
 
@@ -336,8 +347,8 @@ def scenario_progress_and_provenance(job):
             check(isinstance(a.get(name), str) and a.get(name), f"G10: attribute {name} missing or empty")
         check(int(a["mpi_ranks"]) == job.args.ranks, f"G10: mpi_ranks {a.get('mpi_ranks')}")
         chunks = ITEMS // CHUNK
-        check(re.match(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ ranks=\d+ hosts=\S+ slurm_job=\S+ start "
-                       rf"pending_chunks={chunks}/{chunks}$",
+        check(re.match(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ ranks={job.args.ranks} hosts=\S+ threads=1 "
+                       rf"slurm_job=\S+(?: slurm_\w+=\S+)* start pending_chunks={chunks}/{chunks}$",
                        a["attempts"]), f"G10: attempts {a['attempts']!r}")
 
 

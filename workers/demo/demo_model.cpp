@@ -16,13 +16,13 @@
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "io/error.hpp"
 #include "io/fashion_mnist.hpp"
 #include "io/model_meta.hpp"
+#include "io/process_status.hpp"
 #include "io/rng.hpp"
 
 namespace pixab {
@@ -358,9 +358,7 @@ DemoModelReport build_demo_model(const std::string& out_path, const DemoModelOpt
   std::filesystem::create_directories(out_dir, dir_error);
   if (dir_error)
     throw IoError("cannot create " + out_dir.string() + " for the demo model: " + dir_error.message());
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(allowed_cpus().size());
   torch::set_num_threads(threads);
   torch::manual_seed(options.seed);
   PortableRng rng(options.seed);

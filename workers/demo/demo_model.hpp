@@ -14,7 +14,7 @@ struct DemoModelOptions {
   int epochs = 0;                 // 0: the default schedule
   int train_items = 0;            // 0: the whole training set; fewer for quick tests
   int test_items = 0;             // 0: the whole test set
-  int threads = 0;                // 0: all cores
+  int threads = 0;                // 0: every CPU this process may use
   std::uint64_t seed = 20221001;
 };
 
