@@ -1,10 +1,12 @@
-// /proc/self/status fields, in MiB, and the CPU affinity.
+// /proc/self/status fields, in MiB, the CPU affinity, and /proc/<pid>/stat.
 #include "io/process_status.hpp"
 
 #include <sched.h>
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 namespace pixab {
@@ -32,6 +34,21 @@ std::vector<int> allowed_cpus() {
       cpus.push_back(static_cast<int>(cpu));
   }
   return cpus;
+}
+
+ProcessStat process_stat(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto after_name = stat.rfind(')');  // the command name may hold spaces and parentheses
+  ProcessStat found;
+  if (after_name == std::string::npos) return found;
+  std::istringstream fields(stat.substr(after_name + 1));
+  fields >> found.state;
+  std::string skipped;
+  for (int field = 4; field < 22 && fields >> skipped; ++field) {
+  }
+  fields >> found.start;
+  return found;
 }
 
 }  // namespace pixab

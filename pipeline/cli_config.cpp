@@ -127,7 +127,8 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   for (const auto& [group, summary] : cam_method_groups()) methods_help += " " + group + " (" + summary + ");";
   methods_help.back() = '.';
   run.add_option("--methods", c.methods, methods_help)->delimiter(',')->default_str("all");
-  run.add_option("--target", c.target, "target class: predicted, label (imagenet, list), or one class for every image, by index or label")
+  run.add_option("--target", c.target,
+                 "target class: predicted, label (imagenet, list), or one class for every image, by index or label")
       ->capture_default_str();
   run.add_option("--out", c.out, "results file (HDF5)")->capture_default_str();
   run.add_option("--limit", c.limit, "process only the first N items of the manifest (0: all)")
@@ -136,7 +137,9 @@ void add_run_options(CLI::App& app, CLI::App& run, RunConfig& c) {
   run.add_option("--batch_size", c.batch_size, "images per model pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  run.add_option("--threads", c.threads, "CPU threads per rank for LibTorch (0: the CPUs this rank may use, shared with the ranks of its node that may use the same)")
+  run.add_option("--threads", c.threads,
+                 "CPU threads per rank for LibTorch (0: the CPUs this rank may use, shared with the ranks of its "
+                 "node that may use the same)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run.add_option("--progress_interval", c.progress_interval, "seconds between progress lines")

@@ -15,13 +15,13 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "io/error.hpp"
 #include "io/file_contents.hpp"
+#include "io/process_status.hpp"
 #include "pipeline/slurm_job.hpp"
 
 namespace pixab {
@@ -100,29 +100,6 @@ std::vector<std::string> identity_differences(const JobIdentity& recorded, const
 }
 
 namespace {
-
-// What /proc/<pid>/stat says of a process: its state (field 3; 'Z' for a zombie, which is gone but not yet
-// reaped) and its start time (field 22, clock ticks since boot), which with the pid names one process for good:
-// a pid reused by a later process has another start time. Empty when there is no such process.
-struct ProcessStat {
-  char state = 0;
-  unsigned long long start = 0;
-};
-
-ProcessStat process_stat(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto after_name = stat.rfind(')');  // the command name may hold spaces and parentheses
-  ProcessStat found;
-  if (after_name == std::string::npos) return found;
-  std::istringstream fields(stat.substr(after_name + 1));
-  fields >> found.state;
-  std::string skipped;
-  for (int field = 4; field < 22 && fields >> skipped; ++field) {
-  }
-  fields >> found.start;
-  return found;
-}
 
 struct LockHolder {
   std::string host;
@@ -207,8 +184,9 @@ class FlockedFile {
 
 // What a claimant does with an existing lock.
 enum class LockVerdict {
-  kTakeOver,  // stale (its process gone here), or held by an earlier start of this requeued Slurm job
-  kWait,      // a live holder here, and the claimant may wait for it
+  kTakeOverStale,     // its process is gone, here
+  kTakeOverRequeued,  // held by an earlier start of this requeued Slurm job, from any host
+  kWait,              // a live holder here, and the claimant may wait for it
   kRefuse,
 };
 
@@ -235,11 +213,11 @@ OutputLock::OutputLock(const std::string& out, std::chrono::seconds wait_for_liv
                        "with --resume");
   };
   const auto verdict = [&](const LockHolder& holder) {
-    if (holder.host == host && !holder_alive_here(holder)) return LockVerdict::kTakeOver;
+    if (holder.host == host && !holder_alive_here(holder)) return LockVerdict::kTakeOverStale;
     if (slurm.present() && holder.slurm_job == slurm.job_id &&
         holder.slurm_cluster == (slurm.cluster.empty() ? "-" : slurm.cluster) && holder.slurm_restart >= 0 &&
         holder.slurm_restart < slurm.restart_count)
-      return LockVerdict::kTakeOver;
+      return LockVerdict::kTakeOverRequeued;
     if (holder.host == host && std::chrono::steady_clock::now() < deadline) return LockVerdict::kWait;
     return LockVerdict::kRefuse;
   };
@@ -282,7 +260,7 @@ OutputLock::OutputLock(const std::string& out, std::chrono::seconds wait_for_liv
     }
     const LockHolder now = read_holder(lock_file.fd());  // verify: the file says this process holds it
     if (now.host != host || now.pid != static_cast<long>(::getpid())) throw refuse(now);
-    if (holder.host == host && !holder_alive_here(holder)) {
+    if (decision == LockVerdict::kTakeOverStale) {
       spdlog::warn("output lock {}: its process {} on this host is gone; taking it over", path_, holder.pid);
     } else {
       spdlog::warn("output lock {}: held by start {} of this Slurm job {} ({} pid {}), now requeued as start {}; "
